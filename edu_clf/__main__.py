@@ -1,0 +1,3 @@
+from edu_clf.cli import main
+
+main()

@@ -1,0 +1,295 @@
+"""configs/*.toml → frozen, typed config objects.
+
+Configuration flows one way: a TOML file is read, `--set key=value` overrides
+are applied, and the result is turned into frozen dataclasses that the rest of
+the package receives as arguments. Nothing else in the package holds a
+default that a config file could want to change.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edu_clf.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _find_dir(name: str) -> Path:
+    """Locate a data folder shipped with edu-clf (repo checkout or installed wheel)."""
+    for candidate in (PACKAGE_DIR.parent / name, PACKAGE_DIR / "_data" / name):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(f"edu-clf's {name}/ folder is missing", PACKAGE_DIR,
+                      hint="reinstall with: pip install -e .")
+
+
+def config_dir() -> Path:
+    return _find_dir("configs")
+
+
+def models_dir() -> Path:
+    return _find_dir("models")
+
+
+def project_root() -> Path:
+    return config_dir().parent
+
+
+# ---------------------------------------------------------------- segmenter
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Patterns and bounds the segmenter uses (configs/segment.toml)."""
+
+    chrome_fullmatch: tuple[str, ...]
+    chrome_search: tuple[str, ...]
+    chrome_max_line_chars: int
+    meta_fullmatch: tuple[str, ...]
+    document_split: tuple[str, ...]
+    break_artifacts: tuple[str, ...]
+    min_space_run: int
+    max_heading_chars: int
+    max_subheading_chars: int
+    min_shi_part_chars: int
+
+
+def load_segment_config(path: str | Path | None = None) -> SegmentConfig:
+    raw = _read_toml(Path(path) if path else config_dir() / "segment.toml")
+    try:
+        return SegmentConfig(
+            chrome_fullmatch=tuple(raw["chrome"]["fullmatch"]),
+            chrome_search=tuple(raw["chrome"]["search"]),
+            chrome_max_line_chars=int(raw["chrome"]["max_line_chars"]),
+            meta_fullmatch=tuple(raw["meta"]["fullmatch"]),
+            document_split=tuple(raw["documents"]["split"]),
+            break_artifacts=tuple(raw["breaks"]["artifacts"]),
+            min_space_run=int(raw["breaks"]["min_space_run"]),
+            max_heading_chars=int(raw["outline"]["max_heading_chars"]),
+            max_subheading_chars=int(raw["outline"]["max_subheading_chars"]),
+            min_shi_part_chars=int(raw["outline"]["min_shi_part_chars"]),
+        )
+    except KeyError as exc:
+        raise ConfigError(f"missing key {exc} in the segment config", path or "configs/segment.toml") from None
+
+
+# ---------------------------------------------------------------- labels
+
+
+@dataclass(frozen=True)
+class Label:
+    id: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class LabelSchema:
+    """Kind and topic ids of the labeling guide (configs/labels.toml)."""
+
+    schema_version: int
+    kinds: tuple[Label, ...]
+    topics: tuple[Label, ...]
+
+    @property
+    def kind_ids(self) -> tuple[str, ...]:
+        return tuple(label.id for label in self.kinds)
+
+    @property
+    def topic_ids(self) -> tuple[str, ...]:
+        return tuple(label.id for label in self.topics)
+
+    def ids(self, task: str) -> tuple[str, ...]:
+        return self.kind_ids if task == "kind" else self.topic_ids
+
+    def name(self, task: str, label_id: str) -> str:
+        for label in self.kinds if task == "kind" else self.topics:
+            if label.id == label_id:
+                return label.name
+        return label_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def load_label_schema(path: str | Path | None = None) -> LabelSchema:
+    where = Path(path) if path else config_dir() / "labels.toml"
+    raw = _read_toml(where)
+    try:
+        return LabelSchema(
+            schema_version=int(raw["schema_version"]),
+            kinds=tuple(Label(**entry) for entry in raw["kinds"]),
+            topics=tuple(Label(**entry) for entry in raw["topics"]),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"malformed label schema: {exc}", where) from None
+
+
+# ---------------------------------------------------------------- training run
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    backend: str = "rjieba"        # "rjieba" (fast) or "jieba" (reference); same tokens
+    hmm: bool = False
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    text_words: bool = True
+    word_ngram_max: int = 2
+    text_chars: bool = True
+    char_ngram_max: int = 3
+    context: bool = True
+    cues: bool = True
+    min_df: int = 2
+    max_df: float = 1.0
+    sublinear_tf: bool = True
+    context_weight: float = 1.0
+    cue_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    classifier: str = "logreg"      # "logreg" or "linear_svc" (calibrated)
+    C: float = 4.0
+    class_weight: str | None = "balanced"
+    max_iter: int = 2000
+
+
+@dataclass(frozen=True)
+class CVConfig:
+    max_leave_one_out_docs: int = 20
+    n_folds: int = 5
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train: tuple[str, ...] = ()     # globs relative to the project root
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs, seed included; stored in the model file."""
+
+    seed: int
+    tokenizer: TokenizerConfig
+    features: FeatureConfig
+    model: ModelConfig
+    cv: CVConfig
+    data: DataConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
+    """Build a (nested) frozen dataclass from a dict, rejecting unknown keys."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(raw) - names
+    if unknown:
+        raise ConfigError(f"unknown key {where}{sorted(unknown)[0]!r}; allowed: {', '.join(sorted(names))}")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in raw:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"missing key {where}{f.name}")
+            continue
+        value, hint = raw[f.name], hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}{f.name} must be a table")
+            value = _build(hint, value, f"{where}{f.name}.")
+        elif typing.get_origin(hint) is tuple:
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def _parse_value(text: str) -> Any:
+    """Parse the right side of --set key=value as a TOML value, else a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Apply dotted `key=value` overrides to a raw config dict (returns a copy)."""
+    raw = copy.deepcopy(raw)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected key=value, e.g. model.C=2.0")
+        key, value = item.split("=", 1)
+        parts = key.strip().split(".")
+        node = raw
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item!r}: {part} is not a table")
+        node[parts[-1]] = _parse_value(value.strip())
+    return raw
+
+
+def train_config_from_dict(raw: dict[str, Any]) -> TrainConfig:
+    config = _build(TrainConfig, raw, "")
+    if config.tokenizer.backend not in ("rjieba", "jieba"):
+        raise ConfigError(f"tokenizer.backend={config.tokenizer.backend!r}; allowed: rjieba, jieba")
+    if config.model.classifier not in ("logreg", "linear_svc"):
+        raise ConfigError(f"model.classifier={config.model.classifier!r}; allowed: logreg, linear_svc")
+    if not (config.features.text_words or config.features.text_chars or config.features.context
+            or config.features.cues):
+        raise ConfigError("features: at least one feature block must be on")
+    return config
+
+
+def load_train_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """Read a training config (default: configs/default.toml) and apply overrides."""
+    where = Path(path) if path else config_dir() / "default.toml"
+    raw = apply_overrides(_read_toml(where), overrides)
+    try:
+        return train_config_from_dict(raw)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, where, hint=exc.hint) from None
+
+
+# ---------------------------------------------------------------- cue lexicons
+
+
+@dataclass(frozen=True)
+class CueLexicons:
+    """Named word lists for cue features (configs/cues.toml)."""
+
+    heading: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    title: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    text: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: {n: list(v) for n, v in getattr(self, k).items()} for k in ("heading", "title", "text")}
+
+
+def load_cues(path: str | Path | None = None) -> CueLexicons:
+    where = Path(path) if path else config_dir() / "cues.toml"
+    raw = _read_toml(where)
+    try:
+        return CueLexicons(**{scope: {name: tuple(words) for name, words in raw[scope].items()}
+                              for scope in ("heading", "title", "text")})
+    except (KeyError, AttributeError) as exc:
+        raise ConfigError(f"malformed cue lexicons: {exc}", where) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("config file not found", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path) from None

@@ -1,0 +1,58 @@
+"""The records that flow through edu-clf: outline items and documents."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Item:
+    """One outline item with its context, as the labeling guide defines it.
+
+    `span` is the item's (start, end) character range in the normalized source
+    text, or None for items that came from a JSONL file. `kind`, `topic` and
+    `source` are set for labeled items only.
+    """
+
+    doc_id: str
+    item: int
+    title: str
+    headings: tuple[str, ...]
+    text: str
+    span: tuple[int, int] | None = None
+    kind: str | None = None
+    topic: str | None = None
+    source: str | None = None
+
+    def to_dict(self, labels: bool = True, span: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"doc_id": self.doc_id, "item": self.item, "title": self.title,
+                               "headings": list(self.headings), "text": self.text}
+        if span and self.span is not None:
+            out["span"] = list(self.span)
+        if labels:
+            for key in ("kind", "topic", "source"):
+                value = getattr(self, key)
+                if value is not None:
+                    out[key] = value
+        return out
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of the normalized source and what became of it."""
+
+    role: str            # "item", "heading", "title", "dropped"
+    start: int
+    end: int
+    doc_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One report: its title, items, and how every character of its source was used."""
+
+    doc_id: str
+    title: str
+    items: tuple[Item, ...]
+    source: str = ""
+    pieces: tuple[Piece, ...] = field(default=(), repr=False)

@@ -1,0 +1,471 @@
+"""Normalized report text → documents of outline items with their context.
+
+Implements section 1 of the labeling guide. The work is done in passes over
+one file's text:
+
+1. lines: chrome (web-page furniture) and meta lines (issuer, dates) are
+   dropped, the title is found (with its continuation and later echoes);
+2. documents: 【篇N】-style markers split the body into documents;
+3. paragraphs: line breaks, lost line breaks (runs of spaces, a stray `n`),
+   and a space after a full stop end a paragraph;
+4. units: outline markers start a unit at a paragraph start, after a sentence
+   boundary, or right after a heading's words, and only where they fit the
+   numbering sequence;
+5. outline: heading-only units become context, the rest become items.
+
+Every character of the input is accounted for by a `Piece` (item, heading,
+title or dropped), which is what the property tests check.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from edu_clf.config import SegmentConfig, load_segment_config
+from edu_clf.items import Document, Item, Piece
+
+CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+# Marker types, outermost first as the guide lists them.
+MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cn", re.compile(r"([一二三四五六七八九十]{1,3})、")),
+    ("cn_paren", re.compile(r"[（(]([一二三四五六七八九十]{1,3})[）)]")),
+    ("arabic", re.compile(r"(\d{1,2})(?:[.．、](?![\d.．、]))")),
+    ("arabic_paren", re.compile(r"[（(](\d{1,2})[）)]")),
+    ("circled", re.compile(f"([{CIRCLED}])")),
+)
+SHI_MARKER = re.compile(r"([一二三四五六七八九十]{1,3})是")
+MARKER_START = re.compile(r"[一二三四五六七八九十（(\d①-⑳]")
+
+SENTENCE_END = "。！？；;!?"
+BOUNDARY_BEFORE = re.compile(r"[。；：！？;:!?][”’」』）)\]》]*\s*$")
+CLOSERS = "”’」』）)]》"
+TITLE_FORBIDDEN = re.compile(r"[。！？；;!?]")
+
+
+def cn_number(text: str) -> int:
+    """Value of a Chinese numeral up to 99 (一 … 九十九)."""
+    if text in CN_DIGITS:
+        return CN_DIGITS[text]
+    if text.startswith("十"):
+        return 10 + CN_DIGITS.get(text[1:], 0)
+    if len(text) >= 2 and text[1] == "十":
+        return CN_DIGITS[text[0]] * 10 + CN_DIGITS.get(text[2:], 0)
+    return -1
+
+
+def marker_value(kind: str, raw: str) -> int:
+    if kind in ("cn", "cn_paren", "shi"):
+        return cn_number(raw)
+    if kind == "circled":
+        return CIRCLED.index(raw) + 1
+    return int(raw)
+
+
+@dataclass
+class _Compiled:
+    chrome_full: list[re.Pattern[str]]
+    chrome_search: list[re.Pattern[str]]
+    chrome_max: int
+    meta_full: list[re.Pattern[str]]
+    doc_split: re.Pattern[str] | None
+    artifacts: re.Pattern[str] | None
+    space_run: re.Pattern[str]
+    config: SegmentConfig
+
+
+@lru_cache(maxsize=8)
+def _compile(config: SegmentConfig) -> _Compiled:
+    def union(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+        return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+    return _Compiled(
+        chrome_full=[re.compile(p) for p in config.chrome_fullmatch],
+        chrome_search=[re.compile(p) for p in config.chrome_search],
+        chrome_max=config.chrome_max_line_chars,
+        meta_full=[re.compile(p) for p in config.meta_fullmatch],
+        doc_split=union(config.document_split),
+        artifacts=union(config.break_artifacts),
+        space_run=re.compile(r"\s{%d,}" % max(2, config.min_space_run)),
+        config=config,
+    )
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    kind: str | None = None      # marker type, None for an unmarked paragraph
+    value: int = 0
+    marker_end: int = 0
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+class _Segmenter:
+    def __init__(self, text: str, doc_id: str, config: SegmentConfig) -> None:
+        self.text = text
+        self.doc_id = doc_id
+        self.c = _compile(config)
+        self.cfg = config
+        self.pieces: list[Piece] = []
+        self.title = ""
+
+    # ------------------------------------------------------------ lines
+
+    def is_chrome(self, line: str) -> bool:
+        s = line.strip()
+        if not s or len(s) > self.c.chrome_max:
+            return False
+        return any(p.fullmatch(s) for p in self.c.chrome_full) or any(p.search(s) for p in self.c.chrome_search)
+
+    def is_meta(self, line: str) -> bool:
+        s = line.strip()
+        return bool(s) and len(s) <= 40 and any(p.fullmatch(s) for p in self.c.meta_full)
+
+    @staticmethod
+    def title_like(line: str, limit: int = 80) -> bool:
+        s = line.strip()
+        return bool(s) and len(s) <= limit and not TITLE_FORBIDDEN.search(s) and not _starts_with_marker(s)
+
+    def add(self, role: str, start: int, end: int, doc_id: str | None = None) -> None:
+        # trim surrounding whitespace so pieces hold exactly their characters
+        while start < end and self.text[start].isspace():
+            start += 1
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            self.pieces.append(Piece(role, start, end, doc_id))
+
+    def split_lines(self) -> list[tuple[int, int]]:
+        """Classify lines; return the body as (start, end) line ranges."""
+        lines: list[tuple[int, int]] = []
+        pos = 0
+        for raw in self.text.split("\n"):
+            lines.append((pos, pos + len(raw)))
+            pos += len(raw) + 1
+        body: list[tuple[int, int]] = []
+        state = "before_title"       # before_title → after_title → body
+        continuations = 0
+        for start, end in lines:
+            line = self.text[start:end]
+            if not line.strip():
+                continue
+            if self.is_chrome(line):
+                self.add("dropped", start, end)
+                continue
+            if state == "before_title":
+                if self.title_like(line):
+                    self.title = line.strip()
+                    self.add("title", start, end)
+                    state = "after_title"
+                    continue
+                state = "body"
+            elif state == "after_title":
+                if self.title and _squash(line) == _squash(self.title):
+                    self.add("title", start, end)
+                    continue
+                if self.is_meta(line):
+                    self.add("dropped", start, end)
+                    continuations = 99
+                    continue
+                if continuations < 2 and self.title_like(line, 30) and len(line.strip()) <= 30:
+                    self.title += line.strip()
+                    self.add("title", start, end)
+                    continuations += 1
+                    continue
+                state = "body"
+            body.append((start, end))
+        # trailing signature / date lines are not items
+        while body and self.is_meta(self.text[body[-1][0]:body[-1][1]]):
+            self.add("dropped", *body.pop())
+        if body and self.title:
+            body[0] = (self.strip_title_echo(*body[0]), body[0][1])
+        return body
+
+    def strip_title_echo(self, start: int, end: int) -> int:
+        """Consume copies of the title at the start of the first body line."""
+        target = _squash(self.title)
+        while True:
+            pos, got = start, 0
+            while pos < end and got < len(target):
+                ch = self.text[pos]
+                if ch.isspace():
+                    pos += 1
+                    continue
+                if ch != target[got]:
+                    return start
+                got += 1
+                pos += 1
+            if got < len(target):
+                return start
+            self.add("title", start, pos)
+            start = pos
+
+    # ------------------------------------------------------------ documents
+
+    def split_documents(self, body: list[tuple[int, int]]) -> list[tuple[str, list[tuple[int, int]]]]:
+        if self.c.doc_split is None:
+            return [(self.doc_id, body)]
+        docs: list[tuple[str, list[tuple[int, int]]]] = [(f"{self.doc_id}.p0", [])]
+        found = False
+        for start, end in body:
+            pos = start
+            for m in self.c.doc_split.finditer(self.text, start, end):
+                if m.start() > pos:
+                    docs[-1][1].append((pos, m.start()))
+                self.add("dropped", m.start(), m.end())
+                found = True
+                docs.append((f"{self.doc_id}.p{len(docs)}", []))
+                pos = m.end()
+            if end > pos:
+                docs[-1][1].append((pos, end))
+        if not found:
+            return [(self.doc_id, body)]
+        if not any(self.text[s:e].strip() for s, e in docs[0][1]):
+            docs = docs[1:]
+        return docs
+
+    # ------------------------------------------------------------ paragraphs
+
+    def paragraphs(self, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for start, end in ranges:
+            cuts: list[tuple[int, int]] = []          # (cut_start, cut_end) removed between paragraphs
+            if self.c.artifacts is not None:
+                for m in self.c.artifacts.finditer(self.text, start, end):
+                    cuts.append((m.start(), m.end()))
+                    self.add("dropped", m.start(), m.end())
+            for m in self.c.space_run.finditer(self.text, start, end):
+                cuts.append((m.start(), m.end()))
+            for m in re.finditer(r"[。！？!?][”’」』）)]*(\s)(?=\S)", self.text[start:end]):
+                cuts.append((start + m.start(1), start + m.end(1)))
+            cuts.sort()
+            pos = start
+            for cs, ce in cuts:
+                if cs < pos:
+                    pos = max(pos, ce)
+                    continue
+                if self.text[pos:cs].strip():
+                    out.append((pos, cs))
+                pos = ce
+            if self.text[pos:end].strip():
+                out.append((pos, end))
+        return [_trim(self.text, s, e) for s, e in out]
+
+    # ------------------------------------------------------------ units
+
+    def scan_units(self, paras: list[tuple[int, int]]) -> list[_Unit]:
+        units: list[_Unit] = []
+        last: dict[str, int] = {}
+        stack: list[str] = []
+
+        def fits(kind: str, value: int) -> bool:
+            return value == 1 or value == last.get(kind, 0) + 1
+
+        def accept(kind: str, value: int) -> None:
+            last[kind] = value
+            if kind in stack:
+                del stack[stack.index(kind) + 1:]
+            else:
+                stack.append(kind)
+
+        for pstart, pend in paras:
+            current = _Unit(pstart, pend)
+            units.append(current)
+            pos = pstart
+            while pos < pend:
+                found = self.find_marker(pos, pend, current, fits, stack)
+                # a heading's words may end at a single space (run-on copies)
+                split = self.heading_space(current.marker_end, pend) if current.kind and pos == current.marker_end else None
+                if split is not None and (found is None or found[0] >= split):
+                    current.end = split
+                    current = _Unit(split, pend)
+                    units.append(current)
+                    pos = split
+                    continue
+                if found is None:
+                    break
+                mstart, mend, kind, value = found
+                if mstart > current.start:
+                    current.end = mstart
+                    current = _Unit(mstart, pend)
+                    units.append(current)
+                current.kind, current.value, current.marker_end = kind, value, mend
+                accept(kind, value)
+                pos = mend
+        return [u for u in units if self.text[u.start:u.end].strip()]
+
+    def find_marker(self, pos: int, end: int, current: _Unit, fits, stack: list[str]):
+        """Next acceptable outline marker in text[pos:end], or None."""
+        text = self.text
+        i = pos
+        while i < end:
+            ch = text[i]
+            if MARKER_START.match(ch):
+                for kind, pattern in MARKERS:
+                    m = pattern.match(text, i, end)
+                    if not m:
+                        continue
+                    value = marker_value(kind, m.group(1))
+                    if value <= 0 or not fits(kind, value):
+                        continue
+                    if kind == "arabic" and m.end() < end and text[m.end()].isdigit():
+                        continue
+                    if i == current.start and current.kind is None:
+                        return i, m.end(), kind, value
+                    if i > 0 and (text[i - 1].isdigit() or text[i - 1] in CN_DIGITS):
+                        continue
+                    before = text[max(current.start, i - 8):i]
+                    if (BOUNDARY_BEFORE.search(before) or self.after_heading_words(current, i, kind, value, stack)
+                            or self.lost_full_stop(current, i, m.end(), kind, value)):
+                        return i, m.end(), kind, value
+            i += 1
+        return None
+
+    def after_heading_words(self, current: _Unit, i: int, kind: str, value: int, stack: list[str]) -> bool:
+        """A first child marker right after an open marker's heading words (`二、存在问题1、…`)."""
+        if current.kind is None or value != 1 or kind in stack:
+            return False
+        words = self.text[current.marker_end:i]
+        return 0 < len(words.strip()) <= self.cfg.max_heading_chars and not re.search(r"[。！？；;!?：:]", words)
+
+    def lost_full_stop(self, current: _Unit, i: int, mend: int, kind: str, value: int) -> bool:
+        """`…农村体育发展2.加强群众体育工作。` — a sibling `N.` whose full stop before it was lost.
+
+        Only the next number of the open `1.` list, written with a dot, between two
+        ideographs, and opening a short title sentence qualifies.
+        """
+        if kind != "arabic" or current.kind != "arabic" or value != current.value + 1 or value < 2:
+            return False
+        text = self.text
+        if text[mend - 1] not in ".．" or not _is_han(text[i - 1]) or mend >= len(text) or not _is_han(text[mend]):
+            return False
+        stop = re.compile(r"[。；;！？!?]").search(text, mend, mend + 31)
+        return stop is not None and not re.search(r"[，,]", text[mend:stop.start()])
+
+    def heading_space(self, mend: int, pend: int) -> int | None:
+        """Position where a marker's heading words end at a single space, if they do."""
+        limit = min(pend, mend + self.cfg.max_heading_chars + 1)
+        for j in range(mend, limit):
+            ch = self.text[j]
+            if ch in SENTENCE_END:
+                return None
+            if ch.isspace():
+                if j == mend or self.text[j - 1].isdigit():
+                    return None
+                k = j
+                while k < pend and self.text[k].isspace():
+                    k += 1
+                return k if k < pend else None
+        return None
+
+    def shi_units(self, paras: list[tuple[int, int]]) -> list[_Unit] | None:
+        """The guide's exception: a document without outline markers made of 一是/二是 parts."""
+        units: list[_Unit] = []
+        expected = 1
+        for pstart, pend in paras:
+            current = _Unit(pstart, pend)
+            units.append(current)
+            for m in SHI_MARKER.finditer(self.text, pstart, pend):
+                if marker_value("shi", m.group(1)) != expected:
+                    continue
+                at_start = m.start() == pstart
+                if not at_start and not BOUNDARY_BEFORE.search(self.text[max(pstart, m.start() - 8):m.start()]):
+                    continue
+                if not at_start:
+                    current.end = m.start()
+                    current = _Unit(m.start(), pend)
+                    units.append(current)
+                current.kind, current.value, current.marker_end = "shi", expected, m.end()
+                expected += 1
+        parts = [u for u in units if u.kind == "shi"]
+        if len(parts) < 2 or any(u.end - u.start < self.cfg.min_shi_part_chars for u in parts):
+            return None
+        return [u for u in units if self.text[u.start:u.end].strip()]
+
+    # ------------------------------------------------------------ outline
+
+    def is_heading_words(self, unit: _Unit, limit: int) -> bool:
+        words = self.text[unit.marker_end if unit.kind else unit.start:unit.end].strip()
+        inner = words[:-1] if words and words[-1] in SENTENCE_END + "：:" else words
+        return 0 < len(words) <= limit and not re.search(r"[。！？；;!?]", inner)
+
+    def build(self, doc_id: str, units: list[_Unit]) -> Document:
+        stack: list[tuple[str, str | None]] = []      # (marker kind, heading text or None)
+        sub_heading: str | None = None
+        items: list[Item] = []
+        for n, unit in enumerate(units):
+            nxt = units[n + 1] if n + 1 < len(units) else None
+            s, e = _trim(self.text, unit.start, unit.end)
+            text = self.text[s:e]
+            if unit.kind is not None and unit.kind != "shi":
+                kinds = [k for k, _ in stack]
+                if unit.kind in kinds:
+                    del stack[kinds.index(unit.kind):]
+                sub_heading = None
+                deeper_next = nxt is not None and (nxt.kind is None or nxt.kind not in [k for k, _ in stack] + [unit.kind])
+                if deeper_next and self.is_heading_words(unit, self.cfg.max_heading_chars):
+                    stack.append((unit.kind, text))
+                    self.add("heading", s, e, doc_id)
+                    continue
+                stack.append((unit.kind, None))
+            elif (unit.kind is None and any(h for _, h in stack) and nxt is not None and nxt.kind is None
+                  and self.is_heading_words(unit, self.cfg.max_subheading_chars)
+                  and not self.is_heading_words(nxt, self.cfg.max_subheading_chars)):
+                sub_heading = text
+                self.add("heading", s, e, doc_id)
+                continue
+            headings = tuple(h for _, h in stack if h) + ((sub_heading,) if sub_heading else ())
+            items.append(Item(doc_id=doc_id, item=len(items), title=self.title, headings=headings,
+                              text=text, span=(s, e)))
+            self.add("item", s, e, doc_id)
+        return Document(doc_id=doc_id, title=self.title, items=tuple(items))
+
+    def run(self) -> list[Document]:
+        body = self.split_lines()
+        docs = []
+        for doc_id, ranges in self.split_documents(body):
+            paras = self.paragraphs(ranges)
+            units = self.scan_units(paras)
+            if not any(u.kind for u in units):
+                units = self.shi_units(paras) or units
+            docs.append(self.build(doc_id, units))
+        pieces = tuple(sorted(self.pieces, key=lambda p: p.start))
+        return [Document(d.doc_id, d.title, d.items, source=self.doc_id, pieces=pieces) for d in docs]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _starts_with_marker(s: str) -> bool:
+    return any(p.match(s) for _, p in MARKERS)
+
+
+def segment_text(text: str, doc_id: str = "doc", config: SegmentConfig | None = None) -> list[Document]:
+    """Split normalized report text into documents of outline items.
+
+    Returns one Document per report in the text (several when 【篇N】 markers
+    split it). Every Document carries the `pieces` of the whole text, which
+    account for each character: item, heading, title or dropped.
+    """
+    return _Segmenter(text, doc_id, config or load_segment_config()).run()
+
+
+def doc_id_for(path: str | Path) -> str:
+    """The doc_id of a file: its name without extension (`-` → `stdin`)."""
+    return "stdin" if str(path) == "-" else Path(path).stem
