@@ -1,0 +1,170 @@
+"""Feature blocks for the classifier, composed as a scikit-learn FeatureUnion.
+
+Blocks (each can be switched off in configs/default.toml):
+- words:   TF-IDF on jieba word 1..n-grams of the item text;
+- chars:   TF-IDF on character 1..n-grams of the item text;
+- context: TF-IDF on the words of the title (T:), every heading (H:) and the
+           nearest heading (N:) — the strongest evidence for kind;
+- cues:    lexicon cues from configs/cues.toml (plan / problem / achievement
+           words in the nearest heading, any heading, the title, the text).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from edu_clf.tokenize import get_tokenizer
+
+
+class Record(NamedTuple):
+    """What the features see of an item: its text and its context."""
+
+    text: str
+    title: str
+    headings: tuple[str, ...]
+
+
+def to_records(X: Sequence[Any]) -> list[Record]:
+    """Accept Items, guide-format dicts, Records or plain strings (text only)."""
+    out = []
+    for x in X:
+        if isinstance(x, Record):
+            out.append(x)
+        elif isinstance(x, str):
+            out.append(Record(x, "", ()))
+        elif isinstance(x, dict):
+            out.append(Record(x.get("text", ""), x.get("title", "") or "", tuple(x.get("headings") or ())))
+        else:
+            out.append(Record(x.text, x.title or "", tuple(x.headings or ())))
+    return out
+
+
+def record_text(records: Sequence[Record]) -> list[str]:
+    return [r.text for r in records]
+
+
+def record_self(records: Sequence[Record]) -> Sequence[Record]:
+    return records
+
+
+class WordAnalyzer:
+    """Word 1..n-grams of a text (picklable callable for TfidfVectorizer)."""
+
+    def __init__(self, backend: str = "rjieba", hmm: bool = False, ngram_max: int = 2) -> None:
+        self.backend = backend
+        self.hmm = hmm
+        self.ngram_max = ngram_max
+
+    def __call__(self, text: str) -> list[str]:
+        words = get_tokenizer(self.backend, self.hmm)(text)
+        grams = list(words)
+        for n in range(2, self.ngram_max + 1):
+            grams.extend(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
+        return grams
+
+
+class ContextAnalyzer:
+    """Words of the title (T:), all headings (H:) and the nearest heading (N:)."""
+
+    def __init__(self, backend: str = "rjieba", hmm: bool = False) -> None:
+        self.backend = backend
+        self.hmm = hmm
+
+    def __call__(self, record: Record) -> list[str]:
+        words = get_tokenizer(self.backend, self.hmm)
+        tokens = ["T:" + w for w in words(record.title)] if record.title else ["T:<none>"]
+        if record.headings:
+            for heading in record.headings:
+                tokens.extend("H:" + w for w in words(heading))
+            tokens.extend("N:" + w for w in words(record.headings[-1]))
+        else:
+            tokens.append("H:<none>")
+        return tokens
+
+
+class CueFeatures(TransformerMixin, BaseEstimator):
+    """Lexicon cues: which plan / problem / achievement words the context and text carry.
+
+    `lexicons` is the dict form of configs/cues.toml: {"heading": {group: words},
+    "title": {...}, "text": {...}}. Stateless: fit learns nothing.
+    """
+
+    def __init__(self, lexicons: dict[str, dict[str, list[str]]] | None = None) -> None:
+        self.lexicons = lexicons
+
+    def fit(self, X: Sequence[Record], y: Any = None) -> "CueFeatures":
+        lex = self.lexicons or {}
+        self.feature_names_ = self._names(lex)
+        self.n_features_in_ = 1
+        return self
+
+    @staticmethod
+    def _names(lex: dict[str, dict[str, list[str]]]) -> list[str]:
+        names = []
+        for group in lex.get("heading", {}):
+            names += [f"nearest_heading:{group}", f"any_heading:{group}"]
+        names += [f"title:{g}" for g in lex.get("title", {})]
+        names += [f"text:{g}" for g in lex.get("text", {})]
+        names += ["no_heading", "no_title", "text_length"]
+        return names
+
+    def transform(self, X: Sequence[Record]) -> sp.csr_matrix:
+        lex = self.lexicons or {}
+        rows = []
+        for r in X:
+            row = []
+            nearest = r.headings[-1] if r.headings else ""
+            joined = " ".join(r.headings)
+            for words in lex.get("heading", {}).values():
+                row.append(float(any(w in nearest for w in words)))
+                row.append(float(any(w in joined for w in words)))
+            for words in lex.get("title", {}).values():
+                row.append(float(any(w in r.title for w in words)))
+            for words in lex.get("text", {}).values():
+                row.append(math.log1p(sum(r.text.count(w) for w in words)) / 3.0)
+            row += [float(not r.headings), float(not r.title), min(len(r.text), 1000) / 1000.0]
+            rows.append(row)
+        return sp.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names_)))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.asarray(["cue:" + n for n in self.feature_names_], dtype=object)
+
+
+def build_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: int, text_chars: bool,
+                   char_ngram_max: int, context: bool, cues: bool, min_df: int, max_df: float,
+                   sublinear_tf: bool, context_weight: float, cue_weight: float,
+                   cue_lexicons: dict | None) -> FeatureUnion:
+    """The feature union for the given switches (an unfitted scikit-learn object)."""
+    blocks: list[tuple[str, Any]] = []
+    weights: dict[str, float] = {}
+    common = dict(lowercase=False, min_df=min_df, max_df=max_df, sublinear_tf=sublinear_tf, dtype=np.float64)
+    if text_words:
+        blocks.append(("words", Pipeline([
+            ("select", FunctionTransformer(record_text)),
+            ("tfidf", TfidfVectorizer(analyzer=WordAnalyzer(tokenizer, hmm, word_ngram_max), **common)),
+        ])))
+    if text_chars:
+        blocks.append(("chars", Pipeline([
+            ("select", FunctionTransformer(record_text)),
+            ("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, char_ngram_max), **common)),
+        ])))
+    if context:
+        blocks.append(("context", Pipeline([
+            ("select", FunctionTransformer(record_self)),
+            ("tfidf", TfidfVectorizer(analyzer=ContextAnalyzer(tokenizer, hmm), **{**common, "min_df": 1})),
+        ])))
+        weights["context"] = context_weight
+    if cues:
+        blocks.append(("cues", Pipeline([
+            ("select", FunctionTransformer(record_self)),
+            ("cues", CueFeatures(cue_lexicons)),
+        ])))
+        weights["cues"] = cue_weight
+    return FeatureUnion(blocks, transformer_weights=weights or None)

@@ -1,0 +1,120 @@
+"""The estimator: one feature union, two linear heads (kind and topic).
+
+`EduClassifier` is a scikit-learn estimator: parameters are stored in
+`__init__` and nothing else, learning happens in `fit`, it clones, and it
+composes with cross-validation and search. `y` has two columns, kind and
+topic; `predict` returns the same shape, `predict_proba` a list of two
+probability arrays (as MultiOutputClassifier does).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from edu_clf.config import CueLexicons, TrainConfig
+from edu_clf.features import build_features, to_records
+
+TASKS = ("kind", "topic")
+
+
+class EduClassifier(ClassifierMixin, BaseEstimator):
+    """TF-IDF word / character / context features and lexicon cues → two linear heads."""
+
+    def __init__(self, tokenizer: str = "rjieba", hmm: bool = False, text_words: bool = True,
+                 word_ngram_max: int = 2, text_chars: bool = True, char_ngram_max: int = 3,
+                 context: bool = True, cues: bool = True, min_df: int = 2, max_df: float = 1.0,
+                 sublinear_tf: bool = True, context_weight: float = 1.0, cue_weight: float = 1.0,
+                 cue_lexicons: dict | None = None, classifier: str = "logreg", C: float = 4.0,
+                 class_weight: str | None = "balanced", max_iter: int = 2000, random_state: int = 13) -> None:
+        self.tokenizer = tokenizer
+        self.hmm = hmm
+        self.text_words = text_words
+        self.word_ngram_max = word_ngram_max
+        self.text_chars = text_chars
+        self.char_ngram_max = char_ngram_max
+        self.context = context
+        self.cues = cues
+        self.min_df = min_df
+        self.max_df = max_df
+        self.sublinear_tf = sublinear_tf
+        self.context_weight = context_weight
+        self.cue_weight = cue_weight
+        self.cue_lexicons = cue_lexicons
+        self.classifier = classifier
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    @classmethod
+    def from_config(cls, config: TrainConfig, cues: CueLexicons | None = None) -> "EduClassifier":
+        f = config.features
+        return cls(tokenizer=config.tokenizer.backend, hmm=config.tokenizer.hmm, text_words=f.text_words,
+                   word_ngram_max=f.word_ngram_max, text_chars=f.text_chars, char_ngram_max=f.char_ngram_max,
+                   context=f.context, cues=f.cues, min_df=f.min_df, max_df=f.max_df, sublinear_tf=f.sublinear_tf,
+                   context_weight=f.context_weight, cue_weight=f.cue_weight,
+                   cue_lexicons=cues.to_dict() if cues is not None else None,
+                   classifier=config.model.classifier, C=config.model.C, class_weight=config.model.class_weight,
+                   max_iter=config.model.max_iter, random_state=config.seed)
+
+    def _head(self, n_min: int):
+        if self.classifier == "logreg":
+            return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+                                      random_state=self.random_state)
+        if self.classifier == "linear_svc":
+            svc = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+                            random_state=self.random_state)
+            return CalibratedClassifierCV(svc, cv=max(2, min(3, n_min)), method="sigmoid")
+        raise ValueError(f"classifier={self.classifier!r}; allowed: logreg, linear_svc")
+
+    def fit(self, X: Sequence[Any], y: Any) -> "EduClassifier":
+        y = np.asarray(y, dtype=object)
+        if y.ndim != 2 or y.shape[1] != 2:
+            raise ValueError("y must have two columns: kind and topic")
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} items but y has {len(y)} rows")
+        records = to_records(X)
+        self.features_ = build_features(
+            self.tokenizer, self.hmm, self.text_words, self.word_ngram_max, self.text_chars, self.char_ngram_max,
+            self.context, self.cues, self.min_df, self.max_df, self.sublinear_tf, self.context_weight,
+            self.cue_weight, self.cue_lexicons)
+        matrix = self.features_.fit_transform(records)
+        self.heads_ = []
+        for column, task in enumerate(TASKS):
+            labels = y[:, column].astype(str)
+            values, counts = np.unique(labels, return_counts=True)
+            if len(values) < 2:
+                raise ValueError(f"the training data has one {task} only ({values[0]!r}); need at least two")
+            head = clone(self._head(int(counts.min()))).fit(matrix, labels)
+            self.heads_.append(head)
+        self.classes_ = [head.classes_ for head in self.heads_]
+        self.n_features_ = matrix.shape[1]
+        return self
+
+    def transform(self, X: Sequence[Any]):
+        """The feature matrix of X (sparse)."""
+        check_is_fitted(self, "heads_")
+        return self.features_.transform(to_records(X))
+
+    def predict_proba_matrix(self, matrix) -> list[np.ndarray]:
+        return [head.predict_proba(matrix) for head in self.heads_]
+
+    def predict_proba(self, X: Sequence[Any]) -> list[np.ndarray]:
+        """Class probabilities per task: [kind (n, k), topic (n, t)], columns in `classes_` order."""
+        return self.predict_proba_matrix(self.transform(X))
+
+    def predict(self, X: Sequence[Any]) -> np.ndarray:
+        """Labels as an (n, 2) array of [kind, topic]."""
+        probas = self.predict_proba(X)
+        return np.column_stack([classes[p.argmax(axis=1)] for classes, p in zip(self.classes_, probas)])
+
+    def score(self, X: Sequence[Any], y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy over both tasks."""
+        y = np.asarray(y, dtype=object)
+        return float((self.predict(X) == y).mean())
