@@ -17,7 +17,7 @@ import typer
 from edu_clf import __version__
 from edu_clf.config import load_label_schema, load_segment_config
 from edu_clf.corpus import read_labeled
-from edu_clf.errors import EduClfError
+from edu_clf.errors import EduClfError, UsageError
 from edu_clf.output import CsvWriter, JsonlWriter, TableWriter, open_output
 from edu_clf.reports import Skipped, iter_documents
 
@@ -31,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-STATE = {"debug": False}
+STATE = {"debug": False, "quiet": False}
 
 
 class Format(str, Enum):
@@ -72,10 +72,12 @@ def version_callback(value: bool) -> None:
 @app.callback()
 def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages on stderr.")] = False,
     version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback, is_eager=True,
                                                     help="Print the version and exit.")] = None,
 ) -> None:
     STATE["debug"] = debug
+    STATE["quiet"] = quiet
 
 
 INPUTS_HELP = ("Report files (.txt in UTF-8/GB18030/UTF-16, .html, .docx, guide-format .jsonl), folders "
@@ -139,6 +141,230 @@ def validate(
     """
     count = len(read_labeled(data, load_label_schema()))
     typer.echo(f"ok: {count} labeled items in {len(data)} file(s)")
+
+
+
+
+def progress(message: str) -> None:
+    """Progress on stderr (never stdout, which stays clean for pipes)."""
+    if not STATE["quiet"]:
+        typer.echo(f"edu-clf: {message}", err=True)
+
+
+ModelOption = Annotated[Optional[Path], typer.Option(
+    "--model", "-m", help="Model file (default: the shipped model named in configs/default.toml).")]
+ConfigOption = Annotated[Optional[Path], typer.Option(
+    "--config", "-c", help="Training config TOML (default: configs/default.toml).")]
+SetOption = Annotated[Optional[list[str]], typer.Option(
+    "--set", help="Override a config key, e.g. --set model.C=2 --set features.text_chars=false (repeatable).")]
+
+
+class ModelFormat(str, Enum):
+    skops = "skops"
+    joblib = "joblib"
+
+
+@app.command()
+@handle_errors
+def train(
+    data: Annotated[Optional[list[Path]], typer.Argument(
+        help="Labeled JSONL or CSV files in the guide's format (default: the config's [data] train, i.e. the "
+             "project's gold seeds plus the written corpus).", show_default=False)] = None,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the model (default: the "
+                                                "config's [data] model).")] = None,
+    format: Annotated[ModelFormat, typer.Option("--format", help="skops: safe to share (loading cannot run "
+                                                "code); joblib: a pickle, load only your own.")] = ModelFormat.skops,
+    cv: Annotated[bool, typer.Option("--cv/--no-cv", help="Measure grouped cross-validation first and store "
+                                     "the scores in the model's metadata.")] = True,
+) -> None:
+    """Train a model on labeled items and write it atomically, with its metadata.
+
+    Example: edu-clf train my_labels.jsonl --out models/mine.skops --set model.C=2
+    """
+    from edu_clf.config import load_label_schema, load_train_config, project_root
+    from edu_clf.persist import save_model
+    from edu_clf.training import default_data_paths, load_training_items, train_model
+
+    cfg = load_train_config(config, set_ or [])
+    schema = load_label_schema()
+    paths = list(data) if data else default_data_paths(cfg)
+    items = load_training_items(paths, schema)
+    progress(f"training on {len(items)} items from {len(paths)} file(s)")
+    model = train_model(items, cfg, schema, paths, cv=cv, progress=progress)
+    target = out or project_root() / cfg.data.model
+    save_model(model, target, format.value)
+    cv_scores = model.meta.metrics.get("cv", {})
+    if "kind" in cv_scores:
+        typer.echo(f"{cv_scores['method']} CV: kind macro-F1 {cv_scores['kind']['macro_f1']:.3f}, "
+                   f"topic macro-F1 {cv_scores['topic']['macro_f1']:.3f}")
+    typer.echo(f"wrote {target}")
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    data: Annotated[list[Path], typer.Argument(help="Labeled JSONL or CSV files (gold).", show_default=False)],
+    model: ModelOption = None,
+    cv: Annotated[bool, typer.Option("--cv", help="Cross-validate instead: train from the config, grouped by "
+                                     "doc_id (leave-one-document-out up to 20 documents, else 5 folds). Items "
+                                     "with source 'written' are trained on, never scored.")] = False,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items as JSONL here.")] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the confusion matrices into this PNG.")] = None,
+) -> None:
+    """Score a model on held-out gold items, or cross-validate a config.
+
+    Examples: edu-clf evaluate seeds/labels.jsonl --model models/mine.skops
+              edu-clf evaluate seeds/labels.jsonl --cv --set features.context=false
+    """
+    from edu_clf.config import load_label_schema, load_train_config
+    from edu_clf.evaluate import cross_validate, evaluate_estimator, format_evaluation
+    from edu_clf.persist import load_model
+    from edu_clf.training import build_estimator, load_training_items
+
+    schema = load_label_schema()
+    items = load_training_items(data, schema) if cv else read_labeled(data, schema)
+    if not items:
+        raise EduClfError("no labeled items to evaluate", ", ".join(map(str, data)))
+    if cv:
+        if model is not None:
+            raise UsageError("give either --model (held-out) or --cv (cross-validation), not both")
+        cfg = load_train_config(config, set_ or [])
+        try:
+            result = cross_validate(build_estimator(cfg), items, cfg.cv.max_leave_one_out_docs, cfg.cv.n_folds,
+                                    progress=lambda i, n: progress(f"fold {i}/{n}"))
+        except ValueError as exc:
+            raise EduClfError(str(exc), ", ".join(map(str, data))) from None
+    else:
+        result = evaluate_estimator(load_model(model, schema).estimator, items)
+    if errors is not None:
+        with open_output(errors) as stream:
+            jw = JsonlWriter(stream)
+            for record in result.errors():
+                jw.row(record)
+    if plot is not None:
+        from edu_clf.plot import plot_confusion
+        plot_confusion(result, plot)
+    if json_:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        typer.echo(format_evaluation(result))
+
+
+@app.command()
+@handle_errors
+def predict(
+    inputs: Annotated[Optional[list[str]], typer.Argument(
+        help=INPUTS_HELP + " Guide-format .jsonl items keep their doc_id, item and context.",
+        show_default=False)] = None,
+    text: Annotated[Optional[str], typer.Option("--text", "-t", help="Label this one item of text instead.")] = None,
+    model: ModelOption = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table for people; jsonl or csv for "
+                                           "programs (one line per item, in input order).")] = Format.table,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Also list the k best kinds and topics "
+                                       "with scores.")] = 1,
+    explain: Annotated[int, typer.Option("--explain", min=0, help="Add the N terms that pushed each label "
+                                         "most (jsonl/csv).")] = 0,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    skip_errors: Annotated[bool, typer.Option("--skip-errors", help="Skip unreadable files (listed on stderr) "
+                                                                     "instead of stopping.")] = False,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Items labeled per batch; memory stays "
+                                            "flat whatever the input size.")] = 2000,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for large inputs.")] = 1,
+) -> None:
+    """Label every outline item of reports by kind and topic, with scores.
+
+    Examples: edu-clf predict seeds/000_a2250ef0bda6fe1b.txt
+              edu-clf predict reports/ --format jsonl > labels.jsonl
+              edu-clf predict --text "下半年将继续推进校舍改造工程。"
+    """
+    from edu_clf.persist import load_model
+    from edu_clf.predict import predict_items, predict_stream, text_item
+
+    if (text is None) == (not inputs):
+        raise UsageError("give report files/folders, or --text \"...\" (one of the two)")
+    trained = load_model(model)
+    if text is not None:
+        predictions = iter(predict_items(trained, [text_item(text)], top_k=top_k, explain=explain))
+    else:
+        config = load_segment_config()
+        skipped: list[Skipped] = []
+        docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped)
+        if not skip_errors:
+            docs = iter(list(docs))  # read everything first: one bad file writes nothing
+        predictions = predict_stream(trained, docs, chunk_size=chunk_size, top_k=top_k, explain=explain,
+                                     jobs=jobs)
+    count = 0
+    with open_output(out) as stream:
+        if format is Format.table:
+            writer = TableWriter(stream, [("doc_id", 22), ("item", 4), ("kind", 11), ("topic", 18),
+                                          ("score", 9), ("text", 40)])
+            for p in predictions:
+                writer.row([p.doc_id, str(p.item), p.kind, p.topic, f"{p.kind_score:.2f}/{p.topic_score:.2f}",
+                            p.text])
+                count += 1
+        elif format is Format.jsonl:
+            jw = JsonlWriter(stream)
+            for p in predictions:
+                jw.row(p.to_dict())
+                count += 1
+        else:
+            columns = ["doc_id", "item", "title", "headings", "text", "kind", "kind_score", "topic", "topic_score"]
+            if top_k > 1:
+                columns += ["kind_top", "topic_top"]
+            if explain:
+                columns += ["explain"]
+            cw = CsvWriter(stream, columns)
+            for p in predictions:
+                cw.row(p.to_dict())
+                count += 1
+    if text is None:
+        report_skipped(skipped)
+        progress(f"labeled {count} items")
+
+
+@app.command()
+@handle_errors
+def info(
+    model: Annotated[Optional[Path], typer.Argument(help="Model file (default: the shipped model).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the metadata as JSON.")] = False,
+) -> None:
+    """Print a model's metadata: versions, label schema, config, training data, CV scores."""
+    from edu_clf.persist import load_model
+    meta = load_model(model).meta.to_dict()
+    if json_:
+        typer.echo(json.dumps(meta, ensure_ascii=False, indent=1))
+        return
+    data, cv = meta["data"], meta["metrics"].get("cv", {})
+    typer.echo(f"edu-clf {meta['edu_clf_version']} model (format {meta['format_version']}), created {meta['created']}")
+    typer.echo(f"scikit-learn {meta['sklearn_version']}, numpy {meta['numpy_version']}, python {meta['python_version']}")
+    typer.echo(f"labels: {len(meta['label_schema']['kinds'])} kinds, {len(meta['label_schema']['topics'])} topics "
+               f"(schema v{meta['label_schema']['schema_version']})")
+    typer.echo(f"trained on {data['n_items']} items in {data['n_docs']} documents "
+               f"({', '.join(f'{k} {v}' for k, v in data['sources'].items())}); data sha256 {data['sha256'][:16]}…")
+    if "kind" in cv:
+        typer.echo(f"{cv['method']} CV on {cv['n_scored']} items: kind macro-F1 {cv['kind']['macro_f1']:.3f}, "
+                   f"topic macro-F1 {cv['topic']['macro_f1']:.3f}")
+    model_cfg = meta["config"]["model"]
+    feats = [k for k in ("text_words", "text_chars", "context", "cues") if meta["config"]["features"][k]]
+    typer.echo(f"classifier {model_cfg['classifier']} C={model_cfg['C']}; features: {', '.join(feats)}")
+
+
+@app.command()
+@handle_errors
+def stats(
+    data: Annotated[list[Path], typer.Argument(help="Labeled JSONL or CSV files.", show_default=False)],
+    json_: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Count labeled items per kind × topic and per source (seed / written)."""
+    from edu_clf.stats import corpus_stats, format_stats
+    schema = load_label_schema()
+    result = corpus_stats(read_labeled(data, schema), schema)
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=1) if json_ else format_stats(result, schema))
 
 
 def main(args: list[str] | None = None) -> None:

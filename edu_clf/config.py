@@ -172,6 +172,7 @@ class CVConfig:
 @dataclass(frozen=True)
 class DataConfig:
     train: tuple[str, ...] = ()     # globs relative to the project root
+    model: str = "models/default.skops"   # where `train` writes and `predict` reads by default
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,11 @@ def train_config_from_dict(raw: dict[str, Any]) -> TrainConfig:
             or config.features.cues):
         raise ConfigError("features: at least one feature block must be on")
     return config
+
+
+def default_model_path() -> Path:
+    """The shipped default model named in configs/default.toml ([data] model)."""
+    return project_root() / load_train_config().data.model
 
 
 def load_train_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:

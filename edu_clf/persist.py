@@ -1,0 +1,124 @@
+"""Model files: write atomically, read with checks, and never run untrusted code.
+
+Two formats:
+- ``skops`` (default): a zip read by skops.io, which rebuilds objects without
+  unpickling. Loading refuses any type outside an audited list (scikit-learn,
+  numpy, scipy and edu_clf's own classes), so a shared model file cannot run
+  code on your machine.
+- ``joblib``: a pickle. Loading a pickle CAN RUN ARBITRARY CODE; only load
+  joblib files you made yourself.
+
+Every file holds {"meta": JSON text, "estimator": EduClassifier}; the metadata
+is checked on load (format, versions, label schema).
+"""
+from __future__ import annotations
+
+import json
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import joblib
+import sklearn
+
+from edu_clf.config import LabelSchema, load_label_schema
+from edu_clf.errors import ModelError, UsageError
+from edu_clf.model import EduClassifier
+from edu_clf.output import atomic_path
+from edu_clf.trained import FORMAT_NAME, FORMAT_VERSION, ModelMeta, TrainedModel, schema_summary
+
+FORMATS = ("skops", "joblib")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "edu_clf.")
+# Builtins and stdlib types skops reports as untrusted although they cannot run code.
+TRUSTED_NAMES = frozenset({"builtins.tuple", "builtins.slice", "builtins.frozenset", "builtins.set",
+                           "builtins.bytes", "builtins.complex"})
+
+
+def save_model(model: TrainedModel, path: str | Path, format: str = "skops") -> Path:
+    """Write the model to `path` atomically (a temp file renamed into place)."""
+    if format not in FORMATS:
+        raise UsageError(f"unknown model format {format!r}; choose one of: {', '.join(FORMATS)}")
+    payload = {"meta": json.dumps(model.meta.to_dict(), ensure_ascii=False, sort_keys=True),
+               "estimator": model.estimator}
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError("is a folder; give a model file name such as model.skops", path)
+    with atomic_path(path) as tmp:
+        if format == "skops":
+            import skops.io as sio
+            sio.dump(payload, tmp, compression=zipfile.ZIP_DEFLATED)
+        else:
+            joblib.dump(payload, tmp, compress=3)
+    return path
+
+
+def is_trusted_type(name: str) -> bool:
+    return name.startswith(TRUSTED_PREFIXES) or name in TRUSTED_NAMES
+
+
+def _load_payload(path: Path) -> Any:
+    if not path.exists():
+        raise ModelError("model file not found", path, hint="train one with `edu-clf train --out PATH`")
+    if path.is_dir():
+        raise ModelError("is a folder, not a model file", path)
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise ModelError(f"cannot read model file: {exc.strerror}", path) from None
+    if magic.startswith(b"PK"):
+        import skops.io as sio
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError, EOFError, OSError):
+            raise ModelError("not an edu-clf model (broken or truncated skops file)", path) from None
+        refused = [t for t in untrusted if not is_trusted_type(t)]
+        if refused:
+            raise ModelError(f"refusing to load: the file contains untrusted type(s) {', '.join(refused[:5])}",
+                             path, hint="only scikit-learn, numpy, scipy and edu_clf types are allowed")
+        try:
+            return sio.load(path, trusted=untrusted)
+        except Exception as exc:  # skops raises many kinds on a damaged file
+            raise ModelError(f"cannot load skops model: {type(exc).__name__}", path) from None
+    try:
+        return joblib.load(path)
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, TypeError, AttributeError,
+            ModuleNotFoundError, ImportError, zipfile.BadZipFile, OSError) as exc:
+        raise ModelError(f"not an edu-clf model ({type(exc).__name__} while unpickling)", path,
+                         hint="was the file truncated or is it another kind of file?") from None
+
+
+def check_meta(meta: ModelMeta, path: Path, schema: LabelSchema) -> None:
+    """Refuse models from a newer format, another scikit-learn minor version, or another label schema."""
+    if meta.format != FORMAT_NAME:
+        raise ModelError("not an edu-clf model (unknown format tag)", path)
+    if meta.format_version > FORMAT_VERSION:
+        raise ModelError(f"written by a newer edu-clf ({meta.edu_clf_version}, model format "
+                         f"{meta.format_version})", path, hint="upgrade edu-clf to read it")
+    ours = sklearn.__version__.split(".")[:2]
+    theirs = str(meta.sklearn_version).split(".")[:2]
+    if ours != theirs:
+        raise ModelError(f"trained with scikit-learn {meta.sklearn_version}, this is {sklearn.__version__}",
+                         path, hint=f"retrain with `edu-clf train` or install scikit-learn=={meta.sklearn_version}")
+    if meta.label_schema != schema_summary(schema):
+        raise ModelError("the model's label schema does not match configs/labels.toml", path,
+                         hint="retrain the model on data labeled with the current schema")
+
+
+def load_model(path: str | Path | None = None, schema: LabelSchema | None = None) -> TrainedModel:
+    """Load and check a model file (default: the shipped model in models/)."""
+    if path is None:
+        from edu_clf.config import default_model_path
+        path = default_model_path()
+    path = Path(path)
+    payload = _load_payload(path)
+    if not (isinstance(payload, dict) and isinstance(payload.get("meta"), str)
+            and isinstance(payload.get("estimator"), EduClassifier)):
+        raise ModelError("not an edu-clf model (the file holds something else)", path)
+    try:
+        meta = ModelMeta.from_dict(json.loads(payload["meta"]))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ModelError(f"model metadata is unreadable: {exc}", path) from None
+    check_meta(meta, path, schema or load_label_schema())
+    return TrainedModel(payload["estimator"], meta)

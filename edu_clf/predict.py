@@ -1,0 +1,149 @@
+"""Labeling items with a trained model: typed results, batches, streams, explanations.
+
+`predict_items` labels a list; `predict_stream` labels an iterator of
+documents chunk by chunk, so a folder of thousands of reports or a JSONL of
+millions of items never sits in memory at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from edu_clf.features import Record, to_records
+from edu_clf.items import Document, Item
+
+if TYPE_CHECKING:
+    from edu_clf.trained import TrainedModel
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The labels of one item, with scores (probabilities) and optional top-k and explanations."""
+
+    doc_id: str
+    item: int
+    title: str
+    headings: tuple[str, ...]
+    text: str
+    kind: str
+    kind_score: float
+    topic: str
+    topic_score: float
+    kind_top: tuple[tuple[str, float], ...] = ()
+    topic_top: tuple[tuple[str, float], ...] = ()
+    explanation: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"doc_id": self.doc_id, "item": self.item, "title": self.title,
+                               "headings": list(self.headings), "text": self.text,
+                               "kind": self.kind, "kind_score": round(self.kind_score, 4),
+                               "topic": self.topic, "topic_score": round(self.topic_score, 4)}
+        if self.kind_top:
+            out["kind_top"] = [[label, round(score, 4)] for label, score in self.kind_top]
+            out["topic_top"] = [[label, round(score, 4)] for label, score in self.topic_top]
+        if self.explanation:
+            out["explain"] = {task: [[term, round(w, 4)] for term, w in terms]
+                              for task, terms in self.explanation.items()}
+        return out
+
+
+def _identity(x: Any, position: int) -> tuple[str, int, str, tuple[str, ...]]:
+    if isinstance(x, Item):
+        return x.doc_id, x.item, x.title, tuple(x.headings)
+    if isinstance(x, dict):
+        return str(x.get("doc_id", "text")), int(x.get("item", position)), x.get("title", "") or "", \
+            tuple(x.get("headings") or ())
+    return "text", position, "", ()
+
+
+def _top(classes: np.ndarray, row: np.ndarray, k: int) -> tuple[tuple[str, float], ...]:
+    order = np.argsort(-row, kind="stable")[:k]
+    return tuple((str(classes[j]), float(row[j])) for j in order)
+
+
+def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, explain: int = 0) -> list[Prediction]:
+    """Label items (Item, guide-format dict, Record or plain text), in order."""
+    if not items:
+        return []
+    records = to_records(items)
+    matrix = model.estimator.transform(records)
+    probas = model.estimator.predict_proba_matrix(matrix)
+    explainer = None
+    if explain:
+        from edu_clf.explain import Explainer
+        explainer = Explainer(model.estimator)
+    out = []
+    for i, (x, record) in enumerate(zip(items, records)):
+        doc_id, index, title, headings = _identity(x, i)
+        kind_row, topic_row = probas[0][i], probas[1][i]
+        kinds, topics = model.estimator.classes_
+        kj, tj = int(kind_row.argmax()), int(topic_row.argmax())
+        explanation = {}
+        if explainer is not None:
+            explanation = explainer.explain_row(matrix[i], (str(kinds[kj]), str(topics[tj])), explain)
+        out.append(Prediction(
+            doc_id=doc_id, item=index, title=title if title else record.title,
+            headings=headings if headings else record.headings, text=record.text,
+            kind=str(kinds[kj]), kind_score=float(kind_row[kj]), topic=str(topics[tj]),
+            topic_score=float(topic_row[tj]),
+            kind_top=_top(kinds, kind_row, top_k) if top_k > 1 else (),
+            topic_top=_top(topics, topic_row, top_k) if top_k > 1 else (),
+            explanation=explanation))
+    return out
+
+
+def iter_chunks(documents: Iterable[Document], size: int) -> Iterator[list[Item]]:
+    """Items of a document stream in chunks of about `size` (documents are never split)."""
+    chunk: list[Item] = []
+    for doc in documents:
+        chunk.extend(doc.items)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(model: "TrainedModel", top_k: int, explain: int) -> None:
+    _WORKER.update(model=model, top_k=top_k, explain=explain)
+
+
+def _predict_chunk(chunk: list[Item]) -> list[Prediction]:
+    return predict_items(_WORKER["model"], chunk, top_k=_WORKER["top_k"], explain=_WORKER["explain"])
+
+
+def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_size: int = 2000,
+                   top_k: int = 1, explain: int = 0, jobs: int = 1) -> Iterator[Prediction]:
+    """Predictions for every item of every document, in order, chunk by chunk (flat memory).
+
+    With `jobs` > 1, chunks are labeled by worker processes, a bounded window
+    at a time (2 chunks per worker), so memory stays flat there too.
+    """
+    chunks = iter_chunks(documents, chunk_size)
+    if jobs <= 1:
+        for chunk in chunks:
+            yield from predict_items(model, chunk, top_k=top_k, explain=explain)
+        return
+    import multiprocessing
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with context.Pool(jobs, initializer=_init_worker, initargs=(model, top_k, explain)) as pool:
+        while True:
+            window = list(islice(chunks, 2 * jobs))
+            if not window:
+                break
+            for result in pool.map(_predict_chunk, window, chunksize=1):
+                yield from result
+
+
+def text_item(text: str) -> Record:
+    """A single free-text item with no context (for `predict --text`)."""
+    return Record(text, "", ())
+
+
+__all__ = ["Prediction", "iter_chunks", "predict_items", "predict_stream", "text_item"]

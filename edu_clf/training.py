@@ -1,0 +1,91 @@
+"""Training runs: config + labeled data → a fitted model with its metadata."""
+from __future__ import annotations
+
+import glob
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Sequence
+
+from edu_clf.config import CueLexicons, LabelSchema, TrainConfig, load_cues, project_root
+from edu_clf.corpus import data_hash, read_labeled
+from edu_clf.errors import DataError, UsageError
+from edu_clf.evaluate import Evaluation, cross_validate, gold_matrix
+from edu_clf.items import Item
+from edu_clf.model import EduClassifier
+from edu_clf.trained import TrainedModel, new_meta
+
+
+def default_data_paths(config: TrainConfig) -> list[Path]:
+    """The files named by the config's [data] train globs (relative to the project root)."""
+    root = project_root()
+    paths: list[Path] = []
+    for pattern in config.data.train:
+        matches = sorted(glob.glob(str(root / pattern)))
+        paths.extend(Path(m) for m in matches)
+    if not paths:
+        raise UsageError("no training data found for the config's [data] train globs",
+                         hint="pass labeled JSONL/CSV files: edu-clf train DATA...")
+    return paths
+
+
+def load_training_items(paths: Sequence[str | Path], schema: LabelSchema) -> list[Item]:
+    items = read_labeled(paths, schema)
+    if not items:
+        raise DataError("the training data is empty", ", ".join(str(p) for p in paths))
+    for task in ("kind", "topic"):
+        values = {getattr(it, task) for it in items}
+        if len(values) < 2:
+            raise DataError(f"the training data has one {task} only ({values.pop()}); a classifier needs "
+                            f"at least two", ", ".join(str(p) for p in paths))
+    return items
+
+
+def build_estimator(config: TrainConfig, cues: CueLexicons | None = None) -> EduClassifier:
+    return EduClassifier.from_config(config, cues if cues is not None else load_cues())
+
+
+def data_summary(items: Sequence[Item], paths: Sequence[str | Path]) -> dict:
+    root = project_root()
+    names = []
+    for p in paths:
+        try:
+            names.append(str(Path(p).resolve().relative_to(root.resolve())))
+        except ValueError:
+            names.append(str(p))
+    return {"sha256": data_hash(items), "n_items": len(items), "n_docs": len({it.doc_id for it in items}),
+            "files": names, "sources": dict(Counter(it.source or "unknown" for it in items)),
+            "kinds": dict(Counter(it.kind for it in items)), "topics": dict(Counter(it.topic for it in items))}
+
+
+def metrics_summary(evaluation: Evaluation) -> dict:
+    return {"method": evaluation.method, "folds": evaluation.folds, "n_scored": len(evaluation.items),
+            **{task: {"macro_f1": round(r.macro_f1, 4), "accuracy": round(r.accuracy, 4),
+                      "f1": {c: round(v["f1"], 4) for c, v in r.per_class.items()}}
+               for task, r in evaluation.tasks.items()}}
+
+
+def train_model(items: Sequence[Item], config: TrainConfig, schema: LabelSchema,
+                paths: Sequence[str | Path] = (), cues: CueLexicons | None = None, cv: bool = True,
+                progress: Callable[[str], None] | None = None) -> TrainedModel:
+    """Fit on all items; with `cv`, also measure grouped CV (stored in the metadata)."""
+    cues = cues if cues is not None else load_cues()
+    estimator = build_estimator(config, cues)
+    metrics: dict = {}
+    if cv:
+        def fold_progress(number: int, total: int) -> None:
+            if progress:
+                progress(f"cross-validation fold {number}/{total}")
+        try:
+            evaluation = cross_validate(estimator, items, config.cv.max_leave_one_out_docs, config.cv.n_folds,
+                                        progress=fold_progress)
+            metrics = {"cv": metrics_summary(evaluation)}
+        except ValueError as exc:
+            metrics = {"cv": {"skipped": str(exc)}}
+    if progress:
+        progress(f"fitting on {len(items)} items")
+    estimator.fit(list(items), gold_matrix(items))
+    meta = new_meta(schema, config.to_dict(), data_summary(items, paths), metrics)
+    return TrainedModel(estimator, meta)
+
+
+__all__ = ["build_estimator", "default_data_paths", "load_training_items", "train_model"]
