@@ -10,6 +10,10 @@ from edu_clf.io import read_report
 from edu_clf.items import Document, Item
 from edu_clf.reports import load_documents
 from edu_clf.segment import segment_text
+from edu_clf.model import EduClassifier
+from edu_clf.persist import load_model, save_model
+from edu_clf.predict import Prediction
+from edu_clf.trained import TrainedModel
 
 
 def segment(text: str, doc_id: str = "doc") -> list[Document]:
@@ -20,6 +24,11 @@ def segment(text: str, doc_id: str = "doc") -> list[Document]:
 __all__ = [
     "__version__",
     "Document",
+    "EduClassifier",
+    "Prediction",
+    "TrainedModel",
+    "load_model",
+    "save_model",
     "EduClfError",
     "Item",
     "LabelSchema",

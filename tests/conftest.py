@@ -1,0 +1,41 @@
+"""Shared fixtures: the seed reports, the gold labels and a small trained model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+GOLD = ROOT / "seeds" / "labels.jsonl"
+
+
+@pytest.fixture(scope="session")
+def seed_paths() -> list[Path]:
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def schema():
+    from edu_clf.config import load_label_schema
+    return load_label_schema()
+
+
+@pytest.fixture(scope="session")
+def gold_items(schema):
+    from edu_clf.corpus import read_labeled
+    return read_labeled([GOLD], schema)
+
+
+@pytest.fixture(scope="session")
+def small_config():
+    """The default config with a smaller C: quick to fit, same code paths."""
+    from edu_clf.config import load_train_config
+    return load_train_config(overrides=["model.max_iter=500"])
+
+
+@pytest.fixture(scope="session")
+def seed_model(gold_items, small_config, schema):
+    """A model trained on the gold seeds only (no CV): fast, deterministic."""
+    from edu_clf.training import train_model
+    return train_model(gold_items, small_config, schema, [GOLD], cv=False)
