@@ -7,6 +7,7 @@ grouped cross-validation scores measured when it was trained.
 """
 from __future__ import annotations
 
+import json
 import platform
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -61,7 +62,13 @@ def new_meta(schema: LabelSchema, config: dict[str, Any], data: dict[str, Any],
     return ModelMeta(edu_clf_version=__version__, sklearn_version=sklearn.__version__,
                      numpy_version=np.__version__, python_version=platform.python_version(),
                      created=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-                     label_schema=schema_summary(schema), config=config, data=data, metrics=metrics or {})
+                     label_schema=schema_summary(schema), config=_plain(config), data=_plain(data),
+                     metrics=_plain(metrics or {}))
+
+
+def _plain(value: dict[str, Any]) -> dict[str, Any]:
+    """The JSON form of a dict (tuples become lists), so metadata compares equal after a reload."""
+    return json.loads(json.dumps(value, ensure_ascii=False))
 
 
 @dataclass

@@ -1,0 +1,71 @@
+"""EduClassifier is a proper scikit-learn estimator, and training is deterministic."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.pipeline import Pipeline
+
+from edu_clf.evaluate import gold_matrix
+from edu_clf.model import EduClassifier
+from edu_clf.training import build_estimator
+
+
+def test_get_params_and_clone_round_trip(small_config):
+    est = build_estimator(small_config)
+    params = est.get_params()
+    assert params["C"] == small_config.model.C and params["tokenizer"] == "rjieba"
+    twin = clone(est)
+    assert twin is not est and twin.get_params().keys() == params.keys()
+    assert clone(est.set_params(C=0.5)).C == 0.5
+
+
+def test_fit_predict_shapes(gold_items, small_config):
+    est = build_estimator(small_config).fit(gold_items, gold_matrix(gold_items))
+    predicted = est.predict(gold_items[:7])
+    assert predicted.shape == (7, 2)
+    kind_p, topic_p = est.predict_proba(gold_items[:7])
+    assert kind_p.shape == (7, len(est.classes_[0])) and topic_p.shape == (7, len(est.classes_[1]))
+    assert np.allclose(kind_p.sum(axis=1), 1) and np.allclose(topic_p.sum(axis=1), 1)
+    assert set(predicted[:, 0]) <= set(est.classes_[0])
+
+
+def test_accepts_plain_strings_and_dicts(gold_items, small_config):
+    est = build_estimator(small_config).fit(gold_items, gold_matrix(gold_items))
+    as_dicts = [it.to_dict() for it in gold_items[:5]]
+    assert (est.predict(as_dicts) == est.predict(gold_items[:5])).all()
+    assert est.predict(["下半年将继续加强教师培训。"]).shape == (1, 2)
+
+
+def test_composes_with_pipeline_and_grouped_cv(gold_items, small_config):
+    pipe = Pipeline([("clf", build_estimator(small_config))])
+    groups = [it.doc_id for it in gold_items]
+    scores = cross_val_score(pipe, gold_items, gold_matrix(gold_items), groups=groups, cv=GroupKFold(3))
+    assert len(scores) == 3 and all(0 <= s <= 1 for s in scores)
+
+
+def test_training_twice_gives_identical_predictions(gold_items, small_config):
+    y = gold_matrix(gold_items)
+    a = build_estimator(small_config).fit(gold_items, y)
+    b = build_estimator(small_config).fit(gold_items, y)
+    for pa, pb in zip(a.predict_proba(gold_items), b.predict_proba(gold_items)):
+        assert np.array_equal(pa, pb)
+
+
+def test_calibrated_svm_head_works(gold_items, small_config):
+    est = build_estimator(small_config).set_params(classifier="linear_svc", C=0.5)
+    est.fit(gold_items, gold_matrix(gold_items))
+    assert est.predict(gold_items[:3]).shape == (3, 2)
+
+
+def test_one_class_is_refused(gold_items, small_config):
+    y = gold_matrix(gold_items)
+    y[:, 0] = "plan"
+    with pytest.raises(ValueError, match="one kind"):
+        build_estimator(small_config).fit(gold_items, y)
+
+
+def test_rejects_misshaped_y(gold_items, small_config):
+    with pytest.raises(ValueError):
+        EduClassifier().fit(gold_items, [it.kind for it in gold_items])
