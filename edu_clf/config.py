@@ -153,6 +153,7 @@ class FeatureConfig:
     sublinear_tf: bool = True
     context_weight: float = 1.0
     cue_weight: float = 1.0
+    engine: str = "fast"            # "fast" (edu_clf.vectorize) or "reference" (scikit-learn analyzers)
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,12 @@ def train_config_from_dict(raw: dict[str, Any]) -> TrainConfig:
         raise ConfigError(f"tokenizer.backend={config.tokenizer.backend!r}; allowed: rjieba, jieba")
     if config.model.classifier not in ("logreg", "linear_svc"):
         raise ConfigError(f"model.classifier={config.model.classifier!r}; allowed: logreg, linear_svc")
+    f = config.features
+    if f.engine not in ("fast", "reference"):
+        raise ConfigError(f"features.engine={f.engine!r}; allowed: fast, reference")
+    if f.engine == "fast" and (f.char_ngram_max > 3 or f.word_ngram_max > 2):
+        raise ConfigError("features.engine=fast counts characters up to 3-grams and words up to 2-grams",
+                          hint="set features.engine=reference for longer n-grams")
     if not (config.features.text_words or config.features.text_chars or config.features.context
             or config.features.cues):
         raise ConfigError("features: at least one feature block must be on")

@@ -140,8 +140,18 @@ class CueFeatures(TransformerMixin, BaseEstimator):
 def build_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: int, text_chars: bool,
                    char_ngram_max: int, context: bool, cues: bool, min_df: int, max_df: float,
                    sublinear_tf: bool, context_weight: float, cue_weight: float,
-                   cue_lexicons: dict | None) -> FeatureUnion:
-    """The feature union for the given switches (an unfitted scikit-learn object)."""
+                   cue_lexicons: dict | None, engine: str = "fast") -> FeatureUnion:
+    """The feature union for the given switches (an unfitted scikit-learn object).
+
+    engine "reference" uses scikit-learn's TfidfVectorizer with Python analyzers;
+    "fast" uses edu_clf.vectorize.FastTfidf, which gives the same columns and
+    values several times faster.
+    """
+    if engine == "fast":
+        return _fast_features(tokenizer, hmm, text_words, word_ngram_max, text_chars, char_ngram_max, context,
+                              cues, min_df, max_df, sublinear_tf, context_weight, cue_weight, cue_lexicons)
+    if engine != "reference":
+        raise ValueError(f"engine={engine!r}; allowed: fast, reference")
     blocks: list[tuple[str, Any]] = []
     weights: dict[str, float] = {}
     common = dict(lowercase=False, min_df=min_df, max_df=max_df, sublinear_tf=sublinear_tf, dtype=np.float64)
@@ -166,5 +176,27 @@ def build_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: 
             ("select", FunctionTransformer(record_self)),
             ("cues", CueFeatures(cue_lexicons)),
         ])))
+        weights["cues"] = cue_weight
+    return FeatureUnion(blocks, transformer_weights=weights or None)
+
+
+def _fast_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: int, text_chars: bool,
+                   char_ngram_max: int, context: bool, cues: bool, min_df: int, max_df: float,
+                   sublinear_tf: bool, context_weight: float, cue_weight: float,
+                   cue_lexicons: dict | None) -> FeatureUnion:
+    from edu_clf.vectorize import FastTfidf
+
+    blocks: list[tuple[str, Any]] = []
+    weights: dict[str, float] = {}
+    common = dict(tokenizer=tokenizer, hmm=hmm, max_df=max_df, sublinear_tf=sublinear_tf)
+    if text_words:
+        blocks.append(("words", Pipeline([("tfidf", FastTfidf("words", word_ngram_max, min_df=min_df, **common))])))
+    if text_chars:
+        blocks.append(("chars", Pipeline([("tfidf", FastTfidf("chars", char_ngram_max, min_df=min_df, **common))])))
+    if context:
+        blocks.append(("context", Pipeline([("tfidf", FastTfidf("context", 1, min_df=1, **common))])))
+        weights["context"] = context_weight
+    if cues:
+        blocks.append(("cues", Pipeline([("cues", CueFeatures(cue_lexicons))])))
         weights["cues"] = cue_weight
     return FeatureUnion(blocks, transformer_weights=weights or None)

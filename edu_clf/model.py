@@ -31,7 +31,8 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                  context: bool = True, cues: bool = True, min_df: int = 2, max_df: float = 1.0,
                  sublinear_tf: bool = True, context_weight: float = 1.0, cue_weight: float = 1.0,
                  cue_lexicons: dict | None = None, classifier: str = "logreg", C: float = 4.0,
-                 class_weight: str | None = "balanced", max_iter: int = 2000, random_state: int = 13) -> None:
+                 class_weight: str | None = "balanced", max_iter: int = 2000, random_state: int = 13,
+                 engine: str = "fast") -> None:
         self.tokenizer = tokenizer
         self.hmm = hmm
         self.text_words = text_words
@@ -51,6 +52,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.max_iter = max_iter
         self.random_state = random_state
+        self.engine = engine
 
     @classmethod
     def from_config(cls, config: TrainConfig, cues: CueLexicons | None = None) -> "EduClassifier":
@@ -61,7 +63,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                    context_weight=f.context_weight, cue_weight=f.cue_weight,
                    cue_lexicons=cues.to_dict() if cues is not None else None,
                    classifier=config.model.classifier, C=config.model.C, class_weight=config.model.class_weight,
-                   max_iter=config.model.max_iter, random_state=config.seed)
+                   max_iter=config.model.max_iter, random_state=config.seed, engine=config.features.engine)
 
     def _head(self, n_min: int):
         if self.classifier == "logreg":
@@ -83,7 +85,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.features_ = build_features(
             self.tokenizer, self.hmm, self.text_words, self.word_ngram_max, self.text_chars, self.char_ngram_max,
             self.context, self.cues, self.min_df, self.max_df, self.sublinear_tf, self.context_weight,
-            self.cue_weight, self.cue_lexicons)
+            self.cue_weight, self.cue_lexicons, self.engine)
         matrix = self.features_.fit_transform(records)
         self.heads_ = []
         for column, task in enumerate(TASKS):

@@ -44,6 +44,36 @@ def rjieba_words_hmm(text: str) -> list[str]:
     return [t for t in rjieba.cut(text, True) if not t.isspace()]
 
 
+def _rjieba_raw(text: str) -> list[str]:
+    import rjieba
+
+    return rjieba.cut(text, False)
+
+
+def _rjieba_raw_hmm(text: str) -> list[str]:
+    import rjieba
+
+    return rjieba.cut(text, True)
+
+
+def _jieba_raw(text: str) -> list[str]:
+    return _jieba().lcut(text, HMM=False)
+
+
+def _jieba_raw_hmm(text: str) -> list[str]:
+    return _jieba().lcut(text, HMM=True)
+
+
+def raw_tokenizer(backend: str, hmm: bool = False) -> Callable[[str], list[str]]:
+    """Tokens with whitespace tokens kept (the fast vectorizer drops them itself)."""
+    table = {("jieba", False): _jieba_raw, ("jieba", True): _jieba_raw_hmm,
+             ("rjieba", False): _rjieba_raw, ("rjieba", True): _rjieba_raw_hmm}
+    try:
+        return table[(backend, hmm)]
+    except KeyError:
+        raise ValueError(f"unknown tokenizer backend {backend!r}; allowed: jieba, rjieba") from None
+
+
 def get_tokenizer(backend: str, hmm: bool = False) -> Callable[[str], list[str]]:
     table = {("jieba", False): jieba_words, ("jieba", True): jieba_words_hmm,
              ("rjieba", False): rjieba_words, ("rjieba", True): rjieba_words_hmm}

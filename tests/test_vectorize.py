@@ -1,0 +1,58 @@
+"""The fast TF-IDF engine gives the reference engine's columns and values, hence its predictions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from edu_clf.evaluate import gold_matrix
+from edu_clf.features import ContextAnalyzer, WordAnalyzer, to_records
+from edu_clf.training import build_estimator
+from edu_clf.vectorize import FastTfidf
+
+COMMON = dict(lowercase=False, sublinear_tf=True)
+
+
+def reference(analyzer: str, min_df: int):
+    if analyzer == "chars":
+        return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=min_df, **COMMON)
+    if analyzer == "words":
+        return TfidfVectorizer(analyzer=WordAnalyzer("rjieba", False, 2), min_df=min_df, **COMMON)
+    return TfidfVectorizer(analyzer=ContextAnalyzer("rjieba", False), min_df=min_df, **COMMON)
+
+
+@pytest.mark.parametrize("analyzer", ["chars", "words", "context"])
+@pytest.mark.parametrize("min_df", [1, 2])
+def test_same_vocabulary_and_values_as_scikit_learn(gold_items, analyzer, min_df):
+    records = to_records(gold_items)
+    X = records if analyzer == "context" else [r.text for r in records]
+    train, test = X[:90], X[90:]
+    ref = reference(analyzer, min_df).fit(train)
+    fast = FastTfidf(analyzer, 3 if analyzer == "chars" else 2, min_df=min_df).fit(train)
+    assert fast.vocabulary_ == ref.vocabulary_
+    assert np.allclose(fast.idf_, ref.idf_)
+    for part in (train, test):
+        assert abs(fast.transform(part) - ref.transform(part)).max() < 1e-12
+
+
+def test_odd_texts(gold_items):
+    texts = ["", " ", "a\x00b", "\U0001F600一二三", "  多个   空格\n\n换行", "x"]
+    ref = reference("chars", 1).fit(texts)
+    fast = FastTfidf("chars", 3, min_df=1).fit(texts)
+    assert fast.vocabulary_ == ref.vocabulary_
+    assert abs(fast.transform(texts) - ref.transform(texts)).max() < 1e-12
+
+
+def test_fast_and_reference_engines_predict_the_same(gold_items, small_config):
+    y = gold_matrix(gold_items)
+    fast = build_estimator(small_config).set_params(engine="fast").fit(gold_items, y)
+    ref = build_estimator(small_config).set_params(engine="reference").fit(gold_items, y)
+    assert (fast.predict(gold_items) == ref.predict(gold_items)).all()
+    for a, b in zip(fast.predict_proba(gold_items), ref.predict_proba(gold_items)):
+        assert np.allclose(a, b, atol=1e-9)
+
+
+def test_jieba_and_rjieba_give_the_same_tokens_on_the_seeds(gold_items):
+    from edu_clf.tokenize import jieba_words, rjieba_words
+    lines = [line for it in gold_items for line in it.text.split("\n")]
+    assert all(jieba_words(line) == rjieba_words(line) for line in lines)
