@@ -107,9 +107,8 @@ def segment(
     """
     config = load_segment_config()
     skipped: list[Skipped] = []
-    docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped)
-    if not skip_errors:
-        docs = iter(list(docs))  # read everything first: one bad file writes nothing
+    # every file is read once first: one bad file writes nothing (memory stays flat)
+    docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=True)
     with open_output(out) as stream:
         if format is Format.table:
             writer = TableWriter(stream, [("doc_id", 24), ("item", 4), ("heading", 24), ("text", 60)])
@@ -293,9 +292,8 @@ def predict(
     else:
         config = load_segment_config()
         skipped: list[Skipped] = []
-        docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped)
-        if not skip_errors:
-            docs = iter(list(docs))  # read everything first: one bad file writes nothing
+        # every file is read once first: one bad file writes nothing (memory stays flat)
+        docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=True)
         predictions = predict_stream(trained, docs, chunk_size=chunk_size, top_k=top_k, explain=explain,
                                      jobs=jobs)
     count = 0

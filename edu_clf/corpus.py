@@ -115,6 +115,38 @@ def read_items(path: str | Path, schema: LabelSchema | None = None, labeled: boo
     return items
 
 
+def iter_items(path: str | Path) -> Iterator[Item]:
+    """Stream unlabeled items from a guide-format JSONL file, line by line (flat memory).
+
+    Labels in the file are ignored. Used by `predict` on large inputs; errors
+    name the file and line.
+    """
+    path = str(path)
+    if path.lower().endswith(".csv"):
+        yield from read_items(path, labeled=False)
+        return
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise DataError("no such file", path) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", path) from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise DataError("not UTF-8", path, number, hint="JSONL items must be UTF-8") from None
+            except json.JSONDecodeError as exc:
+                raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number) from None
+            item = _item_from_record(record, path, number, None, False)
+            yield Item(item.doc_id, item.item, item.title, item.headings, item.text)
+
+
 def read_labeled(paths: Iterable[str | Path], schema: LabelSchema) -> list[Item]:
     """Read and check several labeled files; (doc_id, item) must be unique across them."""
     items: list[Item] = []

@@ -11,33 +11,48 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from edu_clf.config import SegmentConfig, load_segment_config
-from edu_clf.corpus import read_items
+from edu_clf.corpus import iter_items, read_items
 from edu_clf.errors import EduClfError
 from edu_clf.io import iter_input_paths, read_report, report_kind
 from edu_clf.items import Document
 from edu_clf.segment import doc_id_for, segment_text
 
 
-def documents_from_items(items, source: str) -> list[Document]:
-    """Group JSONL items into documents by doc_id, keeping their order."""
-    docs = []
+def documents_from_items(items: Iterable, source: str) -> Iterator[Document]:
+    """Group JSONL items into documents by consecutive doc_id, keeping their order (lazily)."""
     for doc_id, group in groupby(items, key=lambda it: it.doc_id):
         group = tuple(group)
-        docs.append(Document(doc_id=doc_id, title=group[0].title, items=group, source=source))
-    return docs
+        yield Document(doc_id=doc_id, title=group[0].title, items=group, source=source)
 
 
 def load_documents(path: str | Path, config: SegmentConfig | None = None, keep_labels: bool = False) -> list[Document]:
     """Read one file (or `-` for stdin) and return its documents."""
+    return list(stream_documents(path, config, keep_labels))
+
+
+def stream_documents(path: str | Path, config: SegmentConfig | None = None,
+                     keep_labels: bool = False) -> Iterator[Document]:
+    """The documents of one file; a guide-format JSONL file is streamed document by document."""
     path = str(path)
     kind = "txt" if path == "-" else report_kind(path)
     if kind == "jsonl":
-        items = read_items(path, labeled=False)
-        if not keep_labels:
-            items = [type(it)(it.doc_id, it.item, it.title, it.headings, it.text) for it in items]
-        return documents_from_items(items, path)
+        if keep_labels:
+            yield from documents_from_items(read_items(path, labeled=False), path)
+        else:
+            yield from documents_from_items(iter_items(path), path)
+        return
     report = read_report(path, kind)
-    return segment_text(report.text, doc_id_for(path), config or load_segment_config())
+    yield from segment_text(report.text, doc_id_for(path), config or load_segment_config())
+
+
+def check_input(path: str) -> None:
+    """Read (and for JSONL, parse) a file without keeping it: raises the error reading it would."""
+    kind = "txt" if path == "-" else report_kind(path)
+    if kind == "jsonl":
+        for _ in iter_items(path):
+            pass
+    elif path != "-":
+        read_report(path, kind)
 
 
 @dataclass(frozen=True)
@@ -47,16 +62,25 @@ class Skipped:
 
 
 def iter_documents(inputs: Iterable[str], config: SegmentConfig | None = None, skip_errors: bool = False,
-                   skipped: list[Skipped] | None = None) -> Iterator[Document]:
-    """Documents of every input (files, folders, `-`), in order.
+                   skipped: list[Skipped] | None = None, precheck: bool = False) -> Iterator[Document]:
+    """Documents of every input (files, folders, `-`), in order, one file at a time.
 
     With `skip_errors`, a file that cannot be read is recorded in `skipped`
-    and the rest go on; otherwise the first error is raised.
+    and the rest go on; otherwise the first error is raised. With `precheck`,
+    every file is read once before the first document is yielded, so that a
+    bad file stops the run before any output is written (memory stays flat:
+    nothing read in the check is kept).
     """
     config = config or load_segment_config()
-    for path in iter_input_paths(list(inputs)):
+    paths = list(iter_input_paths(list(inputs)))
+    if precheck and not skip_errors:
+        for path in paths:
+            if path != "-":
+                check_input(path)
+    for path in paths:
         try:
-            docs = load_documents(path, config)
+            docs = load_documents(path, config) if path == "-" or report_kind(path) != "jsonl" \
+                else stream_documents(path, config)
         except EduClfError as exc:
             if not skip_errors:
                 raise
