@@ -108,7 +108,8 @@ def segment(
     config = load_segment_config()
     skipped: list[Skipped] = []
     # every file is read once first: one bad file writes nothing (memory stays flat)
-    docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=True)
+    docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=True,
+                          warn=warn)
     with open_output(out) as stream:
         if format is Format.table:
             writer = TableWriter(stream, [("doc_id", 24), ("item", 4), ("heading", 24), ("text", 60)])
@@ -142,6 +143,11 @@ def validate(
     typer.echo(f"ok: {count} labeled items in {len(data)} file(s)")
 
 
+
+
+def warn(message: str) -> None:
+    """A warning on stderr: something the user should know, that does not stop the run."""
+    typer.echo(f"edu-clf: warning: {message}", err=True)
 
 
 def progress(message: str) -> None:
@@ -293,7 +299,8 @@ def predict(
         config = load_segment_config()
         skipped: list[Skipped] = []
         # every file is read once first: one bad file writes nothing (memory stays flat)
-        docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=True)
+        docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=True,
+                          warn=warn)
         predictions = predict_stream(trained, docs, chunk_size=chunk_size, top_k=top_k, explain=explain,
                                      jobs=jobs)
     count = 0

@@ -49,8 +49,18 @@ def _plausibility(text: str) -> float:
     return good / len(text)
 
 
+BINARY_SIGNATURES = {b"PK\x03\x04": "a ZIP archive (a .docx saved under another name?)", b"%PDF": "a PDF",
+                     b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+                     b"\xd0\xcf\x11\xe0": "an old Word/Office file (.doc)", b"\x1f\x8b": "a gzip archive",
+                     b"Rar!": "a RAR archive", b"7z\xbc\xaf": "a 7-Zip archive"}
+
+
 def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> DecodedText:
     """Decode report bytes: BOMs first, then UTF-8, then UTF-16 without BOM, then GB18030."""
+    for magic, what in BINARY_SIGNATURES.items():
+        if data.startswith(magic):
+            raise InputError(f"this is {what}, not text", path,
+                             hint="convert it to .txt, .html or .docx (and name it so)")
     if data.startswith(codecs.BOM_UTF8):
         return DecodedText(data[3:].decode("utf-8", errors="replace"), "utf-8-sig")
     if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):

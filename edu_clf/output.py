@@ -32,6 +32,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except PermissionError:
         raise UsageError("cannot write here (permission denied)", folder) from None
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a result file gets the usual permissions
     tmp_path = Path(tmp)
     try:
         yield tmp_path

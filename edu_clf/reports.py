@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from edu_clf.config import SegmentConfig, load_segment_config
 from edu_clf.corpus import iter_items, read_items
@@ -62,7 +62,8 @@ class Skipped:
 
 
 def iter_documents(inputs: Iterable[str], config: SegmentConfig | None = None, skip_errors: bool = False,
-                   skipped: list[Skipped] | None = None, precheck: bool = False) -> Iterator[Document]:
+                   skipped: list[Skipped] | None = None, precheck: bool = False,
+                   warn: Callable[[str], None] | None = None) -> Iterator[Document]:
     """Documents of every input (files, folders, `-`), in order, one file at a time.
 
     With `skip_errors`, a file that cannot be read is recorded in `skipped`
@@ -77,6 +78,11 @@ def iter_documents(inputs: Iterable[str], config: SegmentConfig | None = None, s
         for path in paths:
             if path != "-":
                 check_input(path)
+    return _documents(paths, config, skip_errors, skipped, warn)
+
+
+def _documents(paths: list[str], config: SegmentConfig, skip_errors: bool, skipped: list[Skipped] | None,
+               warn: Callable[[str], None] | None) -> Iterator[Document]:
     for path in paths:
         try:
             docs = load_documents(path, config) if path == "-" or report_kind(path) != "jsonl" \
@@ -87,4 +93,9 @@ def iter_documents(inputs: Iterable[str], config: SegmentConfig | None = None, s
             if skipped is not None:
                 skipped.append(Skipped(path, exc.describe()))
             continue
-        yield from docs
+        n_items = 0
+        for doc in docs:
+            n_items += len(doc.items)
+            yield doc
+        if n_items == 0 and warn is not None:
+            warn(f"{path}: no outline items found (empty, whitespace only, or only a title and page chrome)")

@@ -1,0 +1,226 @@
+"""Bad input: every case gets one clear line naming the file, a non-zero exit, and no partial output."""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from edu_clf.cli import app
+from edu_clf.persist import save_model
+from tests.test_segment import check_invariant
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED0 = ROOT / "seeds" / "000_a2250ef0bda6fe1b.txt"
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory, seed_model):
+    return save_model(seed_model, tmp_path_factory.mktemp("m") / "m.skops")
+
+
+def run(runner, *args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_clean_error(result, code: int, needle: str) -> None:
+    assert result.exit_code == code, (result.exit_code, result.stderr)
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.startswith("edu-clf: error:")
+    assert result.stdout == ""
+
+
+def make(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def zip_bytes() -> bytes:
+    import io
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("x.txt", "y" * 100)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, data, needle", [
+    ("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "PNG image"),
+    ("archive.txt", zip_bytes(), "ZIP archive"),
+    ("noise.txt", bytes(range(256)) * 40, "cannot decode"),
+    ("word.docx", "这不是一个Word文件".encode("utf-8"), "word.docx"),
+    ("report.pdf", b"%PDF-1.7 ...", "unsupported file type"),
+])
+def test_unreadable_reports(runner, tmp_path, name, data, needle):
+    path = make(tmp_path, name, data)
+    assert_clean_error(run(runner, "segment", path), 1, needle)
+    assert name in run(runner, "segment", path).stderr
+
+
+def test_missing_path_is_a_usage_error(runner, tmp_path):
+    assert_clean_error(run(runner, "segment", tmp_path / "gone.txt"), 2, "gone.txt")
+
+
+@pytest.mark.parametrize("data", [b"", b"  \n\t\n\xe3\x80\x80\n"], ids=["empty", "whitespace"])
+def test_empty_reports_warn_and_yield_nothing(runner, tmp_path, data):
+    result = run(runner, "segment", make(tmp_path, "blank.txt", data), "--format", "jsonl")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "blank.txt" in result.stderr and "no outline items" in result.stderr
+
+
+def test_one_bad_file_among_many_writes_nothing(runner, tmp_path, model_path):
+    good = make(tmp_path, "a.txt", SEED0.read_bytes())
+    bad = make(tmp_path, "b.txt", b"\x89PNG" + bytes(200))
+    out = tmp_path / "out.jsonl"
+    result = run(runner, "predict", good, bad, "--model", model_path, "--format", "jsonl", "--out", out)
+    assert result.exit_code == 1 and "b.txt" in result.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_skip_errors_goes_on_and_lists_the_skipped(runner, tmp_path, model_path):
+    good = make(tmp_path, "a.txt", SEED0.read_bytes())
+    bad = make(tmp_path, "b.txt", b"\x89PNG" + bytes(200))
+    result = run(runner, "predict", good, bad, "--model", model_path, "--format", "jsonl", "--skip-errors")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 13  # seed 000 has 13 items
+    assert "skipped" in result.stderr and "b.txt" in result.stderr
+
+
+def test_unreadable_file_in_a_folder(runner, tmp_path, monkeypatch):
+    make(tmp_path, "a.txt", SEED0.read_bytes())
+    locked = make(tmp_path, "b.txt", SEED0.read_bytes())
+    real = Path.read_bytes
+
+    def read_bytes(self):  # running as root ignores chmod, so the OS error is simulated
+        if self == locked:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    assert_clean_error(run(runner, "segment", tmp_path), 1, "b.txt: permission denied")
+
+
+def test_traditional_characters_and_mixed_line_endings(runner, tmp_path):
+    text = "某縣教育局工作總結\r\n一、學校建設穩步推進。新建教學樓三棟。\r二、教師隊伍不斷壯大。招聘教師四十名。\n"
+    result = run(runner, "segment", make(tmp_path, "t.txt", text.encode("utf-8")), "--format", "jsonl")
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+
+
+def test_a_single_long_line_without_breaks(runner, tmp_path):
+    body = "".join(f"{i % 9 + 1}.第{i}项工作扎实推进，成效明显。" for i in range(20_000))
+    path = make(tmp_path, "long.txt", ("长篇报告\n" + body).encode("utf-8"))
+    result = run(runner, "segment", path, "--format", "jsonl")
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) >= 1
+
+
+# ------------------------------------------------------------------ labeled data
+
+
+@pytest.mark.parametrize("content, needle", [
+    ('{"doc_id": "d", "item": 0, "text": "x", "kind": "plan", "topic": "general"}\n{"doc_id": "d",', "bad.jsonl:2"),
+    ('{"doc_id": "d", "item": 0, "kind": "plan", "topic": "general"}\n', "missing field"),
+    ('{"doc_id": "d", "item": 0, "text": "x", "kind": "wish", "topic": "general"}\n', "unknown kind"),
+    ('{"doc_id": "d", "item": 0, "text": "x", "kind": "plan", "topic": "sport"}\n', "unknown topic"),
+    ('{"doc_id": "d", "item": 0, "text": "x", "kind": "plan", "topic": "general"}\n' * 2, "duplicate"),
+    ("", "empty"),
+    ('{"doc_id": "d", "item": 0, "text": "x", "kind": "plan", "topic": "general"}\n'
+     '{"doc_id": "d", "item": 1, "text": "y", "kind": "plan", "topic": "safety"}\n', "one kind only"),
+])
+def test_bad_training_data(runner, tmp_path, content, needle):
+    path = make(tmp_path, "bad.jsonl", content.encode("utf-8"))
+    result = run(runner, "train", path, "--out", tmp_path / "m.skops", "--no-cv")
+    assert_clean_error(result, 1, needle)
+    assert not (tmp_path / "m.skops").exists()
+
+
+def test_csv_with_wrong_columns(runner, tmp_path):
+    path = make(tmp_path, "bad.csv", b"id,label\n1,2\n")
+    assert_clean_error(run(runner, "validate", path), 1, "bad.csv:1")
+
+
+# ------------------------------------------------------------------ model files and output
+
+
+@pytest.mark.parametrize("make_model, needle", [
+    (lambda p: p / "none.skops", "not found"),
+    (lambda p: make(p, "rand.skops", bytes(range(256)) * 4), "not an edu-clf model"),
+    (lambda p: p, "folder"),
+])
+def test_bad_model_files(runner, tmp_path, make_model, needle):
+    assert_clean_error(run(runner, "predict", "--text", "下半年将继续推进。", "--model", make_model(tmp_path)), 1, needle)
+
+
+def test_unwritable_output_folder(runner, tmp_path, model_path):
+    result = run(runner, "predict", SEED0, "--model", model_path, "--out", tmp_path / "no" / "such" / "out.jsonl")
+    assert_clean_error(result, 2, "does not exist")
+
+
+def test_write_error_midway_leaves_no_partial_file(runner, tmp_path, model_path, monkeypatch):
+    import edu_clf.output as output
+    calls = {"n": 0}
+    real = output.JsonlWriter.row
+
+    def failing_row(self, record):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError(28, "No space left on device")
+        return real(self, record)
+    monkeypatch.setattr(output.JsonlWriter, "row", failing_row)
+    out = tmp_path / "out.jsonl"
+    result = run(runner, "predict", SEED0, "--model", model_path, "--format", "jsonl", "--out", out)
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_train_keeps_the_previous_model(runner, tmp_path, model_path, monkeypatch):
+    import edu_clf.training as training
+    target = tmp_path / "model.skops"
+    target.write_bytes(model_path.read_bytes())
+    before = target.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(training, "train_model", interrupted)
+    from tests.conftest import GOLD
+    result = run(runner, "train", GOLD, "--out", target, "--no-cv")
+    assert result.exit_code == 130
+    assert target.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.skops"]
+
+
+# ------------------------------------------------------------------ fuzzing
+
+
+FUZZ = st.lists(st.one_of(
+    st.text(max_size=20),                                     # any Unicode, control characters included
+    st.characters(categories=["Cs"]),                         # lone surrogates (written with surrogatepass)
+    st.sampled_from(["一、", "二、", "（一）", "1.", "2、", "（1）", "①", "一是", "。", "；", "\n", "\x00",
+                     "\u2028", "【篇一】", "存在的问题", "1.1.1.1.", "一、一、一、"]),
+), max_size=60).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                    HealthCheck.too_slow])
+@given(FUZZ)
+def test_fuzz_read_segment_predict(tmp_path_factory, seed_model, text):
+    from edu_clf.io import decode_report
+    from edu_clf.predict import predict_items
+    from edu_clf.segment import segment_text
+    for codec in ("utf-8", "utf-16"):
+        try:
+            report = decode_report(text.encode(codec, errors="surrogatepass"), "txt", "fuzz.txt")
+        except Exception as exc:  # only our own, named errors may escape the reader
+            from edu_clf.errors import EduClfError
+            assert isinstance(exc, EduClfError) and "fuzz.txt" in str(exc)
+            continue
+        docs = segment_text(report.text, "fuzz")
+        check_invariant(report.text, docs)
+        items = [it for d in docs for it in d.items]
+        assert len(predict_items(seed_model, items)) == len(items)
