@@ -37,6 +37,16 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("arabic_paren", re.compile(r"[（(](\d{1,2})[）)]")),
     ("circled", re.compile(f"([{CIRCLED}])")),
 )
+# Which marker patterns can start at a given first character (saves trying all five).
+_BY_FIRST: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+for _ch in "一二三四五六七八九十":
+    _BY_FIRST[_ch] = (MARKERS[0],)
+for _ch in "（(":
+    _BY_FIRST[_ch] = (MARKERS[1], MARKERS[3])
+for _ch in "0123456789":
+    _BY_FIRST[_ch] = (MARKERS[2],)
+for _ch in CIRCLED:
+    _BY_FIRST[_ch] = (MARKERS[4],)
 SHI_MARKER = re.compile(r"([一二三四五六七八九十]{1,3})是")
 MARKER_START = re.compile(r"[一二三四五六七八九十（(\d①-⑳]")
 
@@ -306,25 +316,27 @@ class _Segmenter:
         text = self.text
         i = pos
         while i < end:
-            ch = text[i]
-            if MARKER_START.match(ch):
-                for kind, pattern in MARKERS:
-                    m = pattern.match(text, i, end)
-                    if not m:
-                        continue
-                    value = marker_value(kind, m.group(1))
-                    if value <= 0 or not fits(kind, value):
-                        continue
-                    if kind == "arabic" and m.end() < end and text[m.end()].isdigit():
-                        continue
-                    if i == current.start and current.kind is None:
-                        return i, m.end(), kind, value
-                    if i > 0 and (text[i - 1].isdigit() or text[i - 1] in CN_DIGITS):
-                        continue
-                    before = text[max(current.start, i - 8):i]
-                    if (BOUNDARY_BEFORE.search(before) or self.after_heading_words(current, i, kind, value, stack)
-                            or self.lost_full_stop(current, i, m.end(), kind, value)):
-                        return i, m.end(), kind, value
+            candidate = MARKER_START.search(text, i, end)  # jump to the next character that can open a marker
+            if candidate is None:
+                return None
+            i = candidate.start()
+            for kind, pattern in _BY_FIRST.get(text[i], MARKERS):
+                m = pattern.match(text, i, end)
+                if not m:
+                    continue
+                value = marker_value(kind, m.group(1))
+                if value <= 0 or not fits(kind, value):
+                    continue
+                if kind == "arabic" and m.end() < end and text[m.end()].isdigit():
+                    continue
+                if i == current.start and current.kind is None:
+                    return i, m.end(), kind, value
+                if i > 0 and (text[i - 1].isdigit() or text[i - 1] in CN_DIGITS):
+                    continue
+                before = text[max(current.start, i - 8):i]
+                if (BOUNDARY_BEFORE.search(before) or self.after_heading_words(current, i, kind, value, stack)
+                        or self.lost_full_stop(current, i, m.end(), kind, value)):
+                    return i, m.end(), kind, value
             i += 1
         return None
 
