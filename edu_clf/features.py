@@ -117,24 +117,82 @@ class CueFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[Record]) -> sp.csr_matrix:
         lex = self.lexicons or {}
-        rows = []
-        for r in X:
-            row = []
-            nearest = r.headings[-1] if r.headings else ""
-            joined = " ".join(r.headings)
-            for words in lex.get("heading", {}).values():
-                row.append(float(any(w in nearest for w in words)))
-                row.append(float(any(w in joined for w in words)))
-            for words in lex.get("title", {}).values():
-                row.append(float(any(w in r.title for w in words)))
-            for words in lex.get("text", {}).values():
-                row.append(math.log1p(sum(r.text.count(w) for w in words)) / 3.0)
-            row += [float(not r.headings), float(not r.title), min(len(r.text), 1000) / 1000.0]
-            rows.append(row)
-        return sp.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), len(self.feature_names_)))
+        X = to_records(X)
+        context_cache: dict[tuple[str, tuple[str, ...]], list[float]] = {}
+        context_rows = []
+        for r in X:  # context cues are shared by all items of a document: computed once per context
+            key = (r.title, r.headings)
+            row = context_cache.get(key)
+            if row is None:
+                row = context_cache[key] = self._context_row(r, lex)
+            context_rows.append(row)
+        groups = list(lex.get("text", {}).values())
+        counts = _word_counts([r.text for r in X], groups)
+        text = np.log1p(counts) / 3.0
+        tail = np.array([[float(not r.headings), float(not r.title), min(len(r.text), 1000) / 1000.0] for r in X],
+                        dtype=np.float64).reshape(len(X), 3)
+        context = np.asarray(context_rows, dtype=np.float64).reshape(len(X), -1)
+        return sp.csr_matrix(np.hstack([context, text, tail]))
+
+    @staticmethod
+    def _context_row(r: Record, lex: dict[str, dict[str, list[str]]]) -> list[float]:
+        row = []
+        nearest = r.headings[-1] if r.headings else ""
+        joined = " ".join(r.headings)
+        for words in lex.get("heading", {}).values():
+            row.append(float(any(w in nearest for w in words)))
+            row.append(float(any(w in joined for w in words)))
+        for words in lex.get("title", {}).values():
+            row.append(float(any(w in r.title for w in words)))
+        return row
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(["cue:" + n for n in self.feature_names_], dtype=object)
+
+
+def _self_overlapping(word: str) -> bool:
+    return any(word[:k] == word[-k:] for k in range(1, len(word)))
+
+
+def _word_counts(texts: Sequence[str], groups: Sequence[Sequence[str]]) -> np.ndarray:
+    """(n_texts, n_groups): per text, the summed occurrence counts of each group's words.
+
+    Equal to `sum(text.count(w) for w in words)`, computed for all texts at once:
+    words of up to 4 BMP characters become 64-bit keys of 16-bit code points,
+    matched against the keys of every text position with numpy. Other words
+    (longer, outside the BMP, or overlapping themselves, where str.count and
+    position matching differ) are counted with str.count.
+    """
+    out = np.zeros((len(texts), len(groups)), dtype=np.float64)
+    if not texts or not groups:
+        return out
+    fast: dict[tuple[int, int], set[int]] = {}   # (group, length) → word keys
+    for g, words in enumerate(groups):
+        for w in dict.fromkeys(words):
+            if 0 < len(w) <= 4 and all(ord(c) < 0xFFFF for c in w) and not _self_overlapping(w):
+                key = 0
+                for c in w:
+                    key = (key << 16) | ord(c)
+                fast.setdefault((g, len(w)), set()).add(key)
+            else:
+                out[:, g] += [t.count(w) for t in texts]
+    if fast:
+        joined = "\x00".join(texts)
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        codes[codes >= 0xFFFF] = 0xFFFF  # outside the BMP: never part of a fast word
+        starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+        keys_by_length: dict[int, np.ndarray] = {}
+        for (g, length), table in sorted(fast.items()):
+            if length not in keys_by_length:
+                m = max(len(codes) - length + 1, 0)
+                key = codes[:m].copy()
+                for k in range(1, length):
+                    key = (key << np.uint64(16)) | codes[k:m + k]
+                keys_by_length[length] = key
+            hit = np.flatnonzero(np.isin(keys_by_length[length], np.fromiter(table, dtype=np.uint64)))
+            docs = np.searchsorted(starts, hit, side="right") - 1
+            out[:, g] += np.bincount(docs, minlength=len(texts))
+    return out
 
 
 def build_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: int, text_chars: bool,

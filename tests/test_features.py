@@ -1,0 +1,49 @@
+"""Feature blocks: cue counts match plain str.count, records accept every input form."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edu_clf.config import load_cues
+from edu_clf.features import CueFeatures, Record, _word_counts, to_records
+
+
+def reference_counts(texts, groups):
+    rows = [[sum(t.count(w) for w in words) for words in groups] for t in texts]
+    return np.array(rows, dtype=float).reshape(len(texts), len(groups))
+
+
+def test_word_counts_equal_str_count_on_gold(gold_items):
+    groups = list(load_cues().to_dict()["text"].values())
+    texts = [it.text for it in gold_items]
+    assert np.array_equal(_word_counts(texts, groups), reference_counts(texts, groups))
+
+
+def test_word_counts_tricky_words():
+    groups = [["啊啊", "将", "全面推进工作", "😀"], ["将", "计划"], []]
+    texts = ["啊啊啊啊将将", "", "全面推进工作全面推进工作😀😀", "计划将\x00将"]
+    assert np.array_equal(_word_counts(texts, groups), reference_counts(texts, groups))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="将计划已完成问题😀啊 \n", max_size=30), max_size=8))
+def test_word_counts_property(texts):
+    groups = [["将", "计划", "啊啊"], ["已", "完成", "问题"], ["😀"]]
+    assert np.array_equal(_word_counts(texts, groups), reference_counts(texts, groups))
+
+
+def test_cue_features_shape_and_context_cues():
+    cues = CueFeatures(load_cues().to_dict()).fit([])
+    X = cues.transform([Record("下半年将继续推进。", "某县2020年工作计划", ("三、存在的问题",)), Record("x", "", ())])
+    names = list(cues.get_feature_names_out())
+    assert X.shape == (2, len(names))
+    row = dict(zip(names, X.toarray()[0]))
+    assert row["cue:nearest_heading:problem"] == 1 and row["cue:title:plan"] == 1 and row["cue:text:plan"] > 0
+    assert dict(zip(names, X.toarray()[1]))["cue:no_heading"] == 1
+
+
+def test_to_records_accepts_items_dicts_and_strings(gold_items):
+    item = gold_items[1]
+    from_item, from_dict, from_str = to_records([item, item.to_dict(), "纯文本"])
+    assert from_item == from_dict and from_str == Record("纯文本", "", ())
