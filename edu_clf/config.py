@@ -154,6 +154,8 @@ class FeatureConfig:
     context_weight: float = 1.0
     cue_weight: float = 1.0
     engine: str = "fast"            # "fast" (edu_clf.vectorize) or "reference" (scikit-learn analyzers)
+    kind_blocks: tuple[str, ...] = ()     # blocks the kind head sees (empty: all)
+    topic_blocks: tuple[str, ...] = ()    # blocks the topic head sees (empty: all)
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,12 @@ def train_config_from_dict(raw: dict[str, Any]) -> TrainConfig:
     if f.engine == "fast" and (f.char_ngram_max > 3 or f.word_ngram_max > 2):
         raise ConfigError("features.engine=fast counts characters up to 3-grams and words up to 2-grams",
                           hint="set features.engine=reference for longer n-grams")
+    on = {"words": f.text_words, "chars": f.text_chars, "context": f.context, "cues": f.cues}
+    for key in ("kind_blocks", "topic_blocks"):
+        bad = [b for b in getattr(f, key) if not on.get(b)]
+        if bad:
+            raise ConfigError(f"features.{key} names {bad}, which is not a switched-on block; "
+                              f"on: {[b for b, v in on.items() if v]}")
     if not (config.features.text_words or config.features.text_chars or config.features.context
             or config.features.cues):
         raise ConfigError("features: at least one feature block must be on")
@@ -269,6 +277,27 @@ def load_train_config(path: str | Path | None = None, overrides: list[str] | tup
     raw = apply_overrides(_read_toml(where), overrides)
     try:
         return train_config_from_dict(raw)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, where, hint=exc.hint) from None
+
+
+# ---------------------------------------------------------------- HTML report
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """How `edu-clf report` draws a page (configs/report.toml)."""
+
+    uncertain_below: float
+    explain_terms: int
+    leading_topics: int
+    colors: dict[str, str]
+
+
+def load_report_config(path: str | Path | None = None) -> ReportConfig:
+    where = Path(path) if path else config_dir() / "report.toml"
+    try:
+        return _build(ReportConfig, _read_toml(where), "")
     except ConfigError as exc:
         raise ConfigError(exc.message, where, hint=exc.hint) from None
 

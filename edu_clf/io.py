@@ -260,11 +260,16 @@ def read_report(path: str | Path, kind: str | None = None) -> RawReport:
     return decode_report(read_bytes(path), kind, path)
 
 
-def iter_input_paths(inputs: list[str] | tuple[str, ...], suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES) -> Iterator[str]:
+FOLDER_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + DOCX_SUFFIXES
+
+
+def iter_input_paths(inputs: list[str] | tuple[str, ...], suffixes: tuple[str, ...] = FOLDER_SUFFIXES) -> Iterator[str]:
     """Expand INPUT arguments: files as given, folders recursively (sorted), `-` for stdin.
 
-    Files inside folders are kept only if their suffix is supported; a file named
-    explicitly is passed on, so that its reader can say why it is not supported.
+    Inside folders only reports are taken (.txt, .html, .docx): a folder of
+    reports often holds label or item files too, which would double every item;
+    name a .jsonl file explicitly to label its items. A file named explicitly is
+    passed on, so that its reader can say why it is not supported.
     """
     for given in inputs:
         if given == "-":

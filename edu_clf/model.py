@@ -32,7 +32,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                  sublinear_tf: bool = True, context_weight: float = 1.0, cue_weight: float = 1.0,
                  cue_lexicons: dict | None = None, classifier: str = "logreg", C: float = 4.0,
                  class_weight: str | None = "balanced", max_iter: int = 2000, random_state: int = 13,
-                 engine: str = "fast") -> None:
+                 engine: str = "fast", kind_blocks: tuple[str, ...] = (), topic_blocks: tuple[str, ...] = ()) -> None:
         self.tokenizer = tokenizer
         self.hmm = hmm
         self.text_words = text_words
@@ -53,6 +53,8 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.engine = engine
+        self.kind_blocks = kind_blocks
+        self.topic_blocks = topic_blocks
 
     @classmethod
     def from_config(cls, config: TrainConfig, cues: CueLexicons | None = None) -> "EduClassifier":
@@ -63,7 +65,8 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                    context_weight=f.context_weight, cue_weight=f.cue_weight,
                    cue_lexicons=cues.to_dict() if cues is not None else None,
                    classifier=config.model.classifier, C=config.model.C, class_weight=config.model.class_weight,
-                   max_iter=config.model.max_iter, random_state=config.seed, engine=config.features.engine)
+                   max_iter=config.model.max_iter, random_state=config.seed, engine=config.features.engine,
+                   kind_blocks=tuple(f.kind_blocks), topic_blocks=tuple(f.topic_blocks))
 
     def _head(self, n_min: int):
         if self.classifier == "logreg":
@@ -87,17 +90,33 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
             self.context, self.cues, self.min_df, self.max_df, self.sublinear_tf, self.context_weight,
             self.cue_weight, self.cue_lexicons, self.engine)
         matrix = self.features_.fit_transform(records)
+        self.block_slices_ = _block_slices(self.features_)
+        self.head_columns_ = [self._columns(self.kind_blocks), self._columns(self.topic_blocks)]
         self.heads_ = []
         for column, task in enumerate(TASKS):
             labels = y[:, column].astype(str)
             values, counts = np.unique(labels, return_counts=True)
             if len(values) < 2:
                 raise ValueError(f"the training data has one {task} only ({values[0]!r}); need at least two")
-            head = clone(self._head(int(counts.min()))).fit(matrix, labels)
+            head = clone(self._head(int(counts.min()))).fit(_select(matrix, self.head_columns_[column]), labels)
             self.heads_.append(head)
         self.classes_ = [head.classes_ for head in self.heads_]
         self.n_features_ = matrix.shape[1]
         return self
+
+    @property
+    def columns_per_head(self) -> list[np.ndarray | None]:
+        """The feature columns each head reads (None: all); models from before head blocks read all."""
+        return getattr(self, "head_columns_", [None] * len(self.heads_))
+
+    def _columns(self, blocks: tuple[str, ...]) -> np.ndarray | None:
+        """Column indices of the named feature blocks (None: all columns)."""
+        if not blocks:
+            return None
+        unknown = [b for b in blocks if b not in self.block_slices_]
+        if unknown:
+            raise ValueError(f"feature block(s) {unknown} are not switched on; on: {list(self.block_slices_)}")
+        return np.concatenate([np.arange(*self.block_slices_[b]) for b in blocks])
 
     def transform(self, X: Sequence[Any]):
         """The feature matrix of X (sparse)."""
@@ -105,7 +124,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         return self.features_.transform(to_records(X))
 
     def predict_proba_matrix(self, matrix) -> list[np.ndarray]:
-        return [head.predict_proba(matrix) for head in self.heads_]
+        return [head.predict_proba(_select(matrix, cols)) for head, cols in zip(self.heads_, self.columns_per_head)]
 
     def predict_proba(self, X: Sequence[Any]) -> list[np.ndarray]:
         """Class probabilities per task: [kind (n, k), topic (n, t)], columns in `classes_` order."""
@@ -120,3 +139,18 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         """Mean accuracy over both tasks."""
         y = np.asarray(y, dtype=object)
         return float((self.predict(X) == y).mean())
+
+
+def _select(matrix, columns: np.ndarray | None):
+    return matrix if columns is None else matrix[:, columns]
+
+
+def _block_slices(union) -> dict[str, tuple[int, int]]:
+    """(start, stop) columns of each block of a fitted FeatureUnion, in order."""
+    out, start = {}, 0
+    for name, pipeline in union.transformer_list:
+        last = pipeline.steps[-1][1]
+        width = len(last.get_feature_names_out())
+        out[name] = (start, start + width)
+        start += width
+    return out

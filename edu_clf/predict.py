@@ -141,9 +141,40 @@ def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_s
                 yield from result
 
 
+@dataclass(frozen=True)
+class LabeledDocument:
+    """A document and the predictions of its items, in order."""
+
+    document: Document
+    predictions: tuple[Prediction, ...]
+
+
+def predict_documents(model: "TrainedModel", documents: Iterable[Document], chunk_size: int = 2000,
+                      top_k: int = 1, explain: int = 0) -> Iterator[LabeledDocument]:
+    """Documents with their predictions, labeled chunk by chunk (documents are never split)."""
+    pending: list[Document] = []
+    size = 0
+
+    def flush() -> Iterator[LabeledDocument]:
+        items = [it for doc in pending for it in doc.items]
+        predictions = iter(predict_items(model, items, top_k=top_k, explain=explain))
+        for doc in pending:
+            yield LabeledDocument(doc, tuple(next(predictions) for _ in doc.items))
+
+    for doc in documents:
+        pending.append(doc)
+        size += len(doc.items)
+        if size >= chunk_size:
+            yield from flush()
+            pending, size = [], 0
+    if pending:
+        yield from flush()
+
+
 def text_item(text: str) -> Record:
     """A single free-text item with no context (for `predict --text`)."""
     return Record(text, "", ())
 
 
-__all__ = ["Prediction", "iter_chunks", "predict_items", "predict_stream", "text_item"]
+__all__ = ["LabeledDocument", "Prediction", "iter_chunks", "predict_documents", "predict_items", "predict_stream",
+           "text_item"]

@@ -94,7 +94,7 @@ def test_train_evaluate_info_round_trip(runner, tmp_path):
 def test_evaluate_cv_text_report(runner):
     from tests.conftest import GOLD
     result = run(runner, "-q", "evaluate", GOLD, "--cv", "--set", "model.max_iter=300",
-                 "--set", "features.text_chars=false")
+                 "--set", "features.text_chars=false", "--set", 'features.topic_blocks=["words"]')
     assert result.exit_code == 0
     assert "leave-one-document-out" in result.stdout and "macro-F1" in result.stdout
     assert "confusion" in result.stdout
@@ -112,6 +112,7 @@ def test_stats_and_validate(runner):
     (["predict", "--model", "no/such/model.skops", "--text", "x"], 1, "no/such/model.skops"),
     (["predict"], 2, "--text"),
     (["train", "--set", "model.Cx=1"], 1, "unknown key"),
+    (["train", "--set", "features.text_chars=false"], 1, "topic_blocks"),
 ])
 def test_errors_are_one_line_without_traceback(runner, args, code, needle):
     result = run(runner, *args)

@@ -17,7 +17,8 @@ def test_label_schema_has_the_guide_ids():
 
 
 def test_overrides_are_typed():
-    config = load_train_config(overrides=["model.C=0.5", "features.text_chars=false", "seed=7"])
+    config = load_train_config(overrides=["model.C=0.5", "features.text_chars=false", "seed=7",
+                                          "features.topic_blocks=[\"words\"]"])
     assert config.model.C == 0.5 and config.features.text_chars is False and config.seed == 7
 
 
