@@ -411,6 +411,7 @@ class _Segmenter:
     def build(self, doc_id: str, units: list[_Unit]) -> Document:
         stack: list[tuple[str, str | None]] = []      # (marker kind, heading text or None)
         sub_heading: str | None = None
+        sibling_items: dict[str, bool] = {}           # marker kind → its last unit was an item
         items: list[Item] = []
         for n, unit in enumerate(units):
             nxt = units[n + 1] if n + 1 < len(units) else None
@@ -422,11 +423,16 @@ class _Segmenter:
                     del stack[kinds.index(unit.kind):]
                 sub_heading = None
                 deeper_next = nxt is not None and (nxt.kind is None or nxt.kind not in [k for k, _ in stack] + [unit.kind])
-                if deeper_next and self.is_heading_words(unit, self.cfg.max_heading_chars):
+                # the last of a list of items, followed only by an unmarked closing paragraph, is an item too
+                closing_next = nxt is not None and nxt.kind is None and n + 2 == len(units) \
+                    and sibling_items.get(unit.kind, False)
+                if deeper_next and not closing_next and self.is_heading_words(unit, self.cfg.max_heading_chars):
                     stack.append((unit.kind, text))
+                    sibling_items[unit.kind] = False
                     self.add("heading", s, e, doc_id)
                     continue
                 stack.append((unit.kind, None))
+                sibling_items[unit.kind] = True
             elif (unit.kind is None and any(h for _, h in stack) and nxt is not None and nxt.kind is None
                   and self.is_heading_words(unit, self.cfg.max_subheading_chars)
                   and not self.is_heading_words(nxt, self.cfg.max_subheading_chars)):

@@ -72,3 +72,11 @@ def test_seed_gold_covers_every_seed_item(gold_items, seed_paths):
     segmented = [(it.doc_id, it.item, it.text) for p in seed_paths for d in load_documents(p) for it in d.items]
     assert [(it.doc_id, it.item, it.text) for it in gold_items] == segmented
     assert {it.source for it in gold_items} == {"seed"}
+
+
+def test_written_labels_match_the_segmenter(written):
+    from edu_clf.reports import load_documents
+    paths = sorted((ROOT / "corpus" / "written").glob("*.txt"))
+    segmented = {(it.doc_id, it.item): (it.headings, it.text) for p in paths for d in load_documents(p) for it in d.items}
+    labeled = {(it.doc_id, it.item): (it.headings, it.text) for it in written}
+    assert labeled == segmented

@@ -132,3 +132,16 @@ def test_segmenter_never_loses_text(text):
 def test_segmenter_never_loses_arbitrary_text(text):
     text = text.replace("\r", "\n")
     check_invariant(text, segment_text(text, "h"))
+
+
+def test_last_item_before_a_closing_paragraph_stays_an_item():
+    text = ("某县教育局2023年工作总结\n一、下半年打算\n1.加强队伍建设，开展全员培训。\n2.推进智慧校园建设，完善运维机制。\n"
+            "下半年，我们将真抓实干，完成全年目标任务。\n")
+    [doc] = segment_text(text, "d")
+    assert [it.text[:2] for it in doc.items] == ["1.", "2.", "下半"]
+
+
+def test_a_marked_title_line_over_body_paragraphs_is_a_heading():
+    text = "报告\n一、主要工作\n1.党建工作深入推进。\n全年开展集中学习12次，覆盖全体党员。\n2.队伍建设。\n招聘教师30名。\n"
+    [doc] = segment_text(text, "d")
+    assert [it.headings[-1] for it in doc.items] == ["1.党建工作深入推进。", "2.队伍建设。"]
