@@ -64,20 +64,24 @@ def _jieba_raw_hmm(text: str) -> list[str]:
     return _jieba().lcut(text, HMM=True)
 
 
-def raw_tokenizer(backend: str, hmm: bool = False) -> Callable[[str], list[str]]:
-    """Tokens with whitespace tokens kept (the fast vectorizer drops them itself)."""
-    table = {("jieba", False): _jieba_raw, ("jieba", True): _jieba_raw_hmm,
-             ("rjieba", False): _rjieba_raw, ("rjieba", True): _rjieba_raw_hmm}
+_RAW = {("jieba", False): _jieba_raw, ("jieba", True): _jieba_raw_hmm,
+        ("rjieba", False): _rjieba_raw, ("rjieba", True): _rjieba_raw_hmm}
+_WORDS = {("jieba", False): jieba_words, ("jieba", True): jieba_words_hmm,
+          ("rjieba", False): rjieba_words, ("rjieba", True): rjieba_words_hmm}
+
+
+def _pick(table: dict, backend: str, hmm: bool) -> Callable[[str], list[str]]:
     try:
-        return table[(backend, hmm)]
+        return table[(backend, bool(hmm))]
     except KeyError:
         raise ValueError(f"unknown tokenizer backend {backend!r}; allowed: jieba, rjieba") from None
+
+
+def raw_tokenizer(backend: str, hmm: bool = False) -> Callable[[str], list[str]]:
+    """Tokens with whitespace tokens kept (the fast vectorizer drops them itself)."""
+    return _pick(_RAW, backend, hmm)
 
 
 def get_tokenizer(backend: str, hmm: bool = False) -> Callable[[str], list[str]]:
-    table = {("jieba", False): jieba_words, ("jieba", True): jieba_words_hmm,
-             ("rjieba", False): rjieba_words, ("rjieba", True): rjieba_words_hmm}
-    try:
-        return table[(backend, hmm)]
-    except KeyError:
-        raise ValueError(f"unknown tokenizer backend {backend!r}; allowed: jieba, rjieba") from None
+    """Words without whitespace tokens, from jieba (the reference) or rjieba (fast, same tokens)."""
+    return _pick(_WORDS, backend, hmm)

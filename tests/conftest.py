@@ -41,3 +41,16 @@ def seed_model(gold_items, small_config, schema):
     """A model trained on the gold seeds only (no CV): fast, deterministic."""
     from edu_clf.training import train_model
     return train_model(gold_items, small_config, schema, [GOLD], cv=False)
+
+
+@pytest.fixture(scope="session")
+def runner():
+    from typer.testing import CliRunner
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory, seed_model):
+    """The seed model saved as a .skops file, for CLI tests."""
+    from edu_clf.persist import save_model
+    return save_model(seed_model, tmp_path_factory.mktemp("m") / "m.skops")

@@ -8,24 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from edu_clf.cli import app
-from edu_clf.persist import save_model
 from tests.test_segment import check_invariant
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED0 = ROOT / "seeds" / "000_a2250ef0bda6fe1b.txt"
-
-
-@pytest.fixture(scope="module")
-def runner():
-    return CliRunner()
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory, seed_model):
-    return save_model(seed_model, tmp_path_factory.mktemp("m") / "m.skops")
 
 
 def run(runner, *args):
