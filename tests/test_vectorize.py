@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from edu_clf.evaluate import gold_matrix
@@ -56,3 +58,16 @@ def test_jieba_and_rjieba_give_the_same_tokens_on_the_seeds(gold_items):
     from edu_clf.tokenize import jieba_words, rjieba_words
     lines = [line for it in gold_items for line in it.text.split("\n")]
     assert all(jieba_words(line) == rjieba_words(line) for line in lines)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(min_value=0, max_value=2**62), max_size=300),
+       st.lists(st.integers(min_value=-5, max_value=2**62), max_size=300))
+def test_key_table_is_a_dict(keys, extra_queries):
+    from edu_clf.vectorize import KeyTable
+    keys = sorted(keys)
+    values = list(range(len(keys)))
+    table = KeyTable(np.array(keys, dtype=np.int64), np.array(values, dtype=np.int64))
+    queries = np.array(keys + extra_queries, dtype=np.int64)
+    expected = [dict(zip(keys, values)).get(q, -1) for q in queries.tolist()]
+    assert table.lookup(queries).tolist() == expected
