@@ -18,7 +18,7 @@ Three analyzers, matching the reference ones in features.py:
 from __future__ import annotations
 
 import re
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, Sequence
 
 import numpy as np
@@ -94,8 +94,15 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         tokenizer drops them); unknown words get -1 and form no n-gram.
         """
         lists = self._token_lists(X)
-        lookup = _Lookup(index, grow)
-        ids = np.fromiter(map(lookup.__getitem__, chain.from_iterable(lists)), dtype=np.int64)
+        if grow:
+            lookup = _Lookup(index, grow)
+            ids = np.fromiter(map(lookup.__getitem__, chain.from_iterable(lists)), dtype=np.int64)
+        else:  # all in C: dict.get over the flat tokens; only unknown tokens are looked at again
+            flat = list(chain.from_iterable(lists))
+            ids = np.fromiter(map(index.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+            for i in np.flatnonzero(ids == -1).tolist():
+                if flat[i].isspace():
+                    ids[i] = _SPACE
         lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
         doc_of = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
         keep = ids != _SPACE
