@@ -77,10 +77,10 @@ def marker_value(kind: str, raw: str) -> int:
 
 @dataclass
 class _Compiled:
-    chrome_full: list[re.Pattern[str]]
-    chrome_search: list[re.Pattern[str]]
+    chrome_full: re.Pattern[str] | None    # the config's patterns joined: one regex call per line
+    chrome_search: re.Pattern[str] | None
     chrome_max: int
-    meta_full: list[re.Pattern[str]]
+    meta_full: re.Pattern[str] | None
     doc_split: re.Pattern[str] | None
     artifacts: re.Pattern[str] | None
     space_run: re.Pattern[str]
@@ -93,10 +93,10 @@ def _compile(config: SegmentConfig) -> _Compiled:
         return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
     return _Compiled(
-        chrome_full=[re.compile(p) for p in config.chrome_fullmatch],
-        chrome_search=[re.compile(p) for p in config.chrome_search],
+        chrome_full=union(config.chrome_fullmatch),
+        chrome_search=union(config.chrome_search),
         chrome_max=config.chrome_max_line_chars,
-        meta_full=[re.compile(p) for p in config.meta_fullmatch],
+        meta_full=union(config.meta_fullmatch),
         doc_split=union(config.document_split),
         artifacts=union(config.break_artifacts),
         space_run=re.compile(r"\s{%d,}" % max(2, config.min_space_run)),
@@ -132,11 +132,12 @@ class _Segmenter:
         s = line.strip()
         if not s or len(s) > self.c.chrome_max:
             return False
-        return any(p.fullmatch(s) for p in self.c.chrome_full) or any(p.search(s) for p in self.c.chrome_search)
+        return bool((self.c.chrome_full and self.c.chrome_full.fullmatch(s))
+                    or (self.c.chrome_search and self.c.chrome_search.search(s)))
 
     def is_meta(self, line: str) -> bool:
         s = line.strip()
-        return bool(s) and len(s) <= 40 and any(p.fullmatch(s) for p in self.c.meta_full)
+        return bool(s) and len(s) <= 40 and bool(self.c.meta_full and self.c.meta_full.fullmatch(s))
 
     @staticmethod
     def title_like(line: str, limit: int = 80) -> bool:
@@ -145,10 +146,7 @@ class _Segmenter:
 
     def add(self, role: str, start: int, end: int, doc_id: str | None = None) -> None:
         # trim surrounding whitespace so pieces hold exactly their characters
-        while start < end and self.text[start].isspace():
-            start += 1
-        while end > start and self.text[end - 1].isspace():
-            end -= 1
+        start, end = _trim(self.text, start, end)
         if start < end:
             self.pieces.append(Piece(role, start, end, doc_id))
 
@@ -459,11 +457,12 @@ class _Segmenter:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    """The span without surrounding whitespace (str.isspace's definition, as strip uses)."""
+    part = text[start:end]
+    left = len(part) - len(part.lstrip())
+    if left == len(part):
+        return start, start
+    return start + left, end - (len(part) - len(part.rstrip()))
 
 
 def _is_han(ch: str) -> bool:
