@@ -212,3 +212,17 @@ def test_fuzz_read_segment_predict(tmp_path_factory, seed_model, text):
         check_invariant(report.text, docs)
         items = [it for d in docs for it in d.items]
         assert len(predict_items(seed_model, items)) == len(items)
+
+
+def test_a_50_mb_text(runner, tmp_path):
+    """A huge dump segments completely: every item reaches the output file."""
+    from edu_clf.reports import load_documents
+    seed = SEED0.read_bytes()
+    big = make(tmp_path, "big.txt", seed + b"\n" + (seed.split(b"\n", 1)[1] + b"\n") * (50_000_000 // len(seed)))
+    assert big.stat().st_size > 50_000_000
+    out = tmp_path / "items.jsonl"
+    result = run(runner, "segment", big, "--format", "jsonl", "--out", out)
+    assert result.exit_code == 0
+    with open(out, "rb") as handle:
+        n_lines = sum(1 for _ in handle)
+    assert n_lines == sum(len(d.items) for d in load_documents(big))
