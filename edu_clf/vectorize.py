@@ -291,11 +291,14 @@ class KeyTable:
         return ((keys.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - self.bits)).astype(np.int64)
 
     def lookup(self, queries: np.ndarray) -> np.ndarray:
-        out = np.full(len(queries), -1, dtype=np.int64)
-        pending = np.flatnonzero(queries >= 0)
-        home = self._home(queries[pending])
         mask = len(self.keys) - 1
-        for probe in range(self.max_probe):
+        home = self._home(queries)
+        found = self.keys[home]  # the first probe, for every query at once: most end here
+        match = found == queries
+        out = np.where(match & (queries >= 0), self.values[home], -1)
+        pending = np.flatnonzero(~match & (found != -1) & (queries >= 0))
+        home = home[pending]
+        for probe in range(1, self.max_probe):
             if not len(pending):
                 break
             slots = (home + probe) & mask
@@ -305,7 +308,6 @@ class KeyTable:
             go_on = ~match & (found != -1)
             pending, home = pending[go_on], home[go_on]
         return out
-
 
 class _Lookup(dict):
     """Word → id; whitespace tokens → _SPACE; unknown words → -1 (or a new id when growing)."""
