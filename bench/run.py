@@ -19,7 +19,6 @@ import gc
 import glob
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -188,13 +187,22 @@ def main() -> None:
     def e2e_rate(classify_time: float, n: int) -> float:
         return n / (classify_time + n / seg_rate)
 
-    t_ours = median_time(lambda: ours.predict(raw_items), args.runs)
+    def ours_predict():  # in the chunks `edu-clf predict` uses (--chunk-size 2000)
+        for i in range(0, len(raw_items), 2000):
+            ours.predict(raw_items[i:i + 2000])
+    t_ours = median_time(ours_predict, args.runs)
     base = raw_items[: args.baseline_items]
     base_texts = [it.text for it in base]
     t_plain = median_time(lambda: plain.predict(base_texts), args.runs)
     r_ours = e2e_rate(t_ours, len(raw_items))
     r_plain = e2e_rate(t_plain, len(base))
-    report_line("edu-clf (1 core)", f"{r_ours:,.0f} items/s", f"classify alone {len(raw_items) / t_ours:,.0f} items/s")
+    report_line("edu-clf (1 core)", f"{r_ours:,.0f} items/s",
+                f"classify alone {len(raw_items) / t_ours:,.0f} items/s, {chars / t_ours / 1e6:.2f} M chars/s")
+    import rjieba
+    texts_raw = [it.text for it in raw_items]
+    t_tok = median_time(lambda: [rjieba.cut(t, False) for t in texts_raw], args.runs)
+    report_line("rjieba tokenizing alone", f"{len(raw_items) / t_tok:,.0f} items/s",
+                f"{chars / t_tok / 1e6:.2f} M chars/s: the tokenizer's limit")
     report_line(f"plain jieba+sklearn ({len(base)} items)", f"{r_plain:,.0f} items/s",
                 f"edu-clf is {r_ours / r_plain:.1f}x faster")
     if ft is not None:
@@ -251,11 +259,20 @@ def main() -> None:
             sub.mkdir()
             for p in reports:
                 os.link(p, sub / Path(p).name)
-        cmd = [sys.executable, "-m", "edu_clf", "-q", "predict", str(folder), "--format", "jsonl"]
+        # the child reports its own high-water mark (VmHWM): ru_maxrss would include the fork of this process
+        child = ("import sys, atexit\n"
+                 "def peak():\n"
+                 "    for line in open('/proc/self/status'):\n"
+                 "        if line.startswith('VmHWM'): sys.stderr.write('PEAK ' + line.split()[1] + '\\n')\n"
+                 "atexit.register(peak)\n"
+                 "from edu_clf.cli import main\n"
+                 "main(sys.argv[1:])\n")
+        cmd = [sys.executable, "-c", child, "-q", "predict", str(folder), "--format", "jsonl"]
         start = time.perf_counter()
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         elapsed = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peaks = [line for line in proc.stderr.decode().splitlines() if line.startswith("PEAK ")]
+        peak = int(peaks[-1].split()[1]) / 1024 if peaks else float("nan")
         n_streamed = per_copy * copies
         status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr.decode()[-200:]}"
         report_line(f"{n_streamed:,} items from {copies * len(reports):,} files", f"{peak:,.0f} MB peak RSS",

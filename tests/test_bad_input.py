@@ -218,7 +218,8 @@ def test_a_50_mb_text(runner, tmp_path):
     """A huge dump segments completely: every item reaches the output file."""
     from edu_clf.reports import load_documents
     seed = SEED0.read_bytes()
-    big = make(tmp_path, "big.txt", seed + b"\n" + (seed.split(b"\n", 1)[1] + b"\n") * (50_000_000 // len(seed)))
+    body = seed.split(b"\n", 1)[1] + b"\n"
+    big = make(tmp_path, "big.txt", seed + b"\n" + body * (50_000_000 // len(body) + 1))
     assert big.stat().st_size > 50_000_000
     out = tmp_path / "items.jsonl"
     result = run(runner, "segment", big, "--format", "jsonl", "--out", out)
