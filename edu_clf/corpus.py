@@ -11,7 +11,6 @@ import csv
 import hashlib
 import io
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -161,14 +160,6 @@ def read_labeled(paths: Iterable[str | Path], schema: LabelSchema) -> list[Item]
     return items
 
 
-def validate_files(paths: Iterable[str | Path], schema: LabelSchema) -> int:
-    """Check labeled files; return the number of items, raise DataError on the first problem."""
-    return len(read_labeled(paths, schema))
-
-
-def items_to_jsonl(items: Iterable[Item], labels: bool = True) -> Iterator[str]:
-    for item in items:
-        yield json.dumps(item.to_dict(labels=labels), ensure_ascii=False)
 
 
 def data_hash(items: Iterable[Item]) -> str:
@@ -178,17 +169,3 @@ def data_hash(items: Iterable[Item]) -> str:
         digest.update(json.dumps(item.to_dict(labels=True), ensure_ascii=False, sort_keys=True).encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
-
-
-def count_table(items: Iterable[Item]) -> dict[str, Counter]:
-    """Counts per kind × topic, per kind, per topic and per source."""
-    cells: Counter = Counter()
-    kinds: Counter = Counter()
-    topics: Counter = Counter()
-    sources: Counter = Counter()
-    for item in items:
-        cells[(item.kind, item.topic)] += 1
-        kinds[item.kind] += 1
-        topics[item.topic] += 1
-        sources[item.source or "unknown"] += 1
-    return {"cells": cells, "kinds": kinds, "topics": topics, "sources": sources}

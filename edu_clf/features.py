@@ -10,7 +10,6 @@ Blocks (each can be switched off in configs/default.toml):
 """
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np

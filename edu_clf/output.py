@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import os
 import sys
@@ -117,11 +116,3 @@ class CsvWriter:
                     else json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
                 for k, v in record.items()}
         self.writer.writerow(flat)
-
-
-def to_csv_string(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    buffer = io.StringIO()
-    writer = CsvWriter(buffer, columns)
-    for row in rows:
-        writer.row(row)
-    return buffer.getvalue()

@@ -1,7 +1,6 @@
 """Bad input: every case gets one clear line naming the file, a non-zero exit, and no partial output."""
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 
