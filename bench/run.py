@@ -226,7 +226,7 @@ def main() -> None:
         t = median_time(lambda: EduClassifier.from_config(load_train_config(), load_cues()).fit(data, yy), runs)
         tp = median_time(lambda: Plain().fit([d.text for d in data], yy), 1) if n <= 10_000 or not args.quick else None
         curve[n] = t
-        line = f"plain {tp:.1f} s ({tp / t:.1f}x slower)" if tp else ""
+        line = f"plain {tp:.1f} s (edu-clf/plain time ratio {t / tp:.1f})" if tp else ""
         if ft is not None and n <= 10_000:
             tf = median_time(lambda: FastText().fit([d.text for d in data], yy), 1)
             line += f"; fastText {tf:.1f} s"
