@@ -107,8 +107,9 @@ def segment(
     """
     config = load_segment_config()
     skipped: list[Skipped] = []
-    # every file is read once first: one bad file writes nothing (memory stays flat)
-    docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=True,
+    # to stdout, every file is read once first so that one bad file writes nothing; a --out
+    # file is written atomically and simply discarded on error (memory stays flat either way)
+    docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=out is None,
                           warn=warn)
     with open_output(out) as stream:
         if format is Format.table:
@@ -298,9 +299,9 @@ def predict(
     else:
         config = load_segment_config()
         skipped: list[Skipped] = []
-        # every file is read once first: one bad file writes nothing (memory stays flat)
-        docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=True,
-                          warn=warn)
+        # as for segment: a pre-read only when writing to stdout
+        docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=out is None,
+                              warn=warn)
         predictions = predict_stream(trained, docs, chunk_size=chunk_size, top_k=top_k, explain=explain,
                                      jobs=jobs)
     count = 0
@@ -355,8 +356,8 @@ def report(
     cfg = load_report_config()
     trained = load_model(model)
     skipped: list[Skipped] = []
-    docs = iter_documents(inputs, load_segment_config(), skip_errors=skip_errors, skipped=skipped, precheck=True,
-                          warn=warn)
+    # every document is labeled before the page is written: no pre-read needed
+    docs = iter_documents(inputs, load_segment_config(), skip_errors=skip_errors, skipped=skipped, warn=warn)
     labeled = list(predict_documents(trained, docs, explain=cfg.explain_terms if explain is None else explain))
     cv = trained.meta.metrics.get("cv", {})
     note = (f"模型留一文档交叉验证：类型 macro-F1 {cv['kind']['macro_f1']:.2f}，主题 macro-F1 "
