@@ -232,8 +232,10 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         found = table.lookup(key)
         hit = found >= 0
         cols = found[hit]
-        # coo → csr sums duplicate (row, col) entries: the term counts, without a global sort
-        matrix = sp.csr_matrix((np.ones(len(cols), dtype=np.float64), (doc[hit], cols)), shape=(n_docs, n_cols))
+        # coo → csc → csr: two counting sorts leave each row's columns sorted, so summing the
+        # duplicate (row, col) entries into term counts needs no comparison sort
+        matrix = sp.csc_matrix((np.ones(len(cols), dtype=np.float64), (doc[hit], cols)),
+                               shape=(n_docs, n_cols)).tocsr()
         matrix.sum_duplicates()
         if self.sublinear_tf:
             np.log(matrix.data, out=matrix.data)
