@@ -53,6 +53,8 @@ MARKER_START = re.compile(r"[一二三四五六七八九十（(\d①-⑳]")
 SENTENCE_END = "。！？；;!?"
 BOUNDARY_BEFORE = re.compile(r"[。；：！？;:!?][”’」』）)\]》]*\s*$")
 CLOSERS = "”’」』）)]》"
+_HEADING_STOP = re.compile(r"[。！？；;!?]|\s")   # what ends a marker's heading words
+_NON_SPACE = re.compile(r"\S")
 TITLE_FORBIDDEN = re.compile(r"[。！？；;!?]")
 
 
@@ -362,18 +364,14 @@ class _Segmenter:
     def heading_space(self, mend: int, pend: int) -> int | None:
         """Position where a marker's heading words end at a single space, if they do."""
         limit = min(pend, mend + self.cfg.max_heading_chars + 1)
-        for j in range(mend, limit):
-            ch = self.text[j]
-            if ch in SENTENCE_END:
-                return None
-            if ch.isspace():
-                if j == mend or self.text[j - 1].isdigit():
-                    return None
-                k = j
-                while k < pend and self.text[k].isspace():
-                    k += 1
-                return k if k < pend else None
-        return None
+        stop = _HEADING_STOP.search(self.text, mend, limit)
+        if stop is None or stop.group() in SENTENCE_END:
+            return None
+        j = stop.start()
+        if j == mend or self.text[j - 1].isdigit():
+            return None
+        after = _NON_SPACE.search(self.text, j, pend)
+        return after.start() if after else None
 
     def shi_units(self, paras: list[tuple[int, int]]) -> list[_Unit] | None:
         """The guide's exception: a document without outline markers made of 一是/二是 parts."""
