@@ -288,8 +288,10 @@ def predict(
               edu-clf predict reports/ --format jsonl > labels.jsonl
               edu-clf predict --text "下半年将继续推进校舍改造工程。"
     """
+    from edu_clf.io import iter_input_paths, report_kind
     from edu_clf.persist import load_model
-    from edu_clf.predict import predict_items, predict_stream, text_item
+    from edu_clf.predict import predict_files, predict_items, predict_stream, text_item
+    from edu_clf.reports import check_inputs, no_items_message
 
     if (text is None) == (not inputs):
         raise UsageError("give report files/folders, or --text \"...\" (one of the two)")
@@ -299,11 +301,24 @@ def predict(
     else:
         config = load_segment_config()
         skipped: list[Skipped] = []
-        # as for segment: a pre-read only when writing to stdout
-        docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=out is None,
-                              warn=warn)
-        predictions = predict_stream(trained, docs, chunk_size=chunk_size, top_k=top_k, explain=explain,
-                                     jobs=jobs)
+        paths = list(iter_input_paths(inputs))
+        if jobs > 1 and not any(p == "-" or report_kind(p) == "jsonl" for p in paths):
+            # whole files go to the workers: reading and segmenting run in parallel too
+            if out is None and not skip_errors:
+                check_inputs(paths)
+
+            def on_error(path: str, error: Exception) -> None:
+                if not skip_errors:
+                    raise error
+                skipped.append(Skipped(path, str(error)))
+            predictions = predict_files(trained, paths, config, jobs, top_k=top_k, explain=explain,
+                                        on_error=on_error, on_empty=lambda path: warn(no_items_message(path)))
+        else:
+            # as for segment: a pre-read only when writing to stdout
+            docs = iter_documents(paths, config, skip_errors=skip_errors, skipped=skipped, precheck=out is None,
+                                  warn=warn)
+            predictions = predict_stream(trained, docs, chunk_size=chunk_size, top_k=top_k, explain=explain,
+                                         jobs=jobs)
     count = 0
     with open_output(out) as stream:
         if format is Format.table:

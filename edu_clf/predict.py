@@ -110,8 +110,19 @@ def iter_chunks(documents: Iterable[Document], size: int) -> Iterator[list[Item]
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(model: "TrainedModel", top_k: int, explain: int) -> None:
-    _WORKER.update(model=model, top_k=top_k, explain=explain)
+def _init_worker(model: "TrainedModel", top_k: int, explain: int, config: Any = None) -> None:
+    _WORKER.update(model=model, top_k=top_k, explain=explain, config=config)
+
+
+def _label_file(path: str) -> tuple[str, list[Prediction], Exception | None]:
+    """In a worker: read, segment and label one file (errors are returned, not raised)."""
+    from edu_clf.errors import EduClfError
+    from edu_clf.reports import load_documents
+    try:
+        items = [it for doc in load_documents(path, _WORKER["config"]) for it in doc.items]
+    except EduClfError as exc:
+        return path, [], exc
+    return path, _predict_chunk(items) if items else [], None
 
 
 def _predict_chunk(chunk: list[Item]) -> list[Prediction]:
@@ -171,10 +182,37 @@ def predict_documents(model: "TrainedModel", documents: Iterable[Document], chun
         yield from flush()
 
 
+def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs: int, top_k: int = 1,
+                  explain: int = 0, on_error: Any = None, on_empty: Any = None) -> Iterator[Prediction]:
+    """Predictions for report files read, segmented and labeled by `jobs` worker processes.
+
+    Files are handed out a bounded window at a time and their predictions come
+    back in input order. A file that cannot be read goes to `on_error(path,
+    error)`, which raises to stop or returns to skip it; a file without items
+    goes to `on_empty(path)`.
+    """
+    import multiprocessing
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    remaining = iter(paths)
+    with context.Pool(jobs, initializer=_init_worker, initargs=(model, top_k, explain, config)) as pool:
+        while True:
+            window = list(islice(remaining, 4 * jobs))
+            if not window:
+                break
+            for path, predictions, error in pool.imap(_label_file, window):
+                if error is not None:
+                    if on_error is None:
+                        raise error
+                    on_error(path, error)
+                elif not predictions and on_empty is not None:
+                    on_empty(path)
+                yield from predictions
+
+
 def text_item(text: str) -> Record:
     """A single free-text item with no context (for `predict --text`)."""
     return Record(text, "", ())
 
 
-__all__ = ["LabeledDocument", "Prediction", "iter_chunks", "predict_documents", "predict_items", "predict_stream",
-           "text_item"]
+__all__ = ["LabeledDocument", "Prediction", "iter_chunks", "predict_documents", "predict_files", "predict_items",
+           "predict_stream", "text_item"]

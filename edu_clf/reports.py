@@ -75,10 +75,19 @@ def iter_documents(inputs: Iterable[str], config: SegmentConfig | None = None, s
     config = config or load_segment_config()
     paths = list(iter_input_paths(list(inputs)))
     if precheck and not skip_errors:
-        for path in paths:
-            if path != "-":
-                check_input(path)
+        check_inputs(paths)
     return _documents(paths, config, skip_errors, skipped, warn)
+
+
+def check_inputs(paths: Iterable[str]) -> None:
+    """Read every file once (stdin excepted) and raise the first error: nothing is kept."""
+    for path in paths:
+        if path != "-":
+            check_input(path)
+
+
+def no_items_message(path: str) -> str:
+    return f"{path}: no outline items found (empty, whitespace only, or only a title and page chrome)"
 
 
 def _documents(paths: list[str], config: SegmentConfig, skip_errors: bool, skipped: list[Skipped] | None,
@@ -98,4 +107,4 @@ def _documents(paths: list[str], config: SegmentConfig, skip_errors: bool, skipp
             n_items += len(doc.items)
             yield doc
         if n_items == 0 and warn is not None:
-            warn(f"{path}: no outline items found (empty, whitespace only, or only a title and page chrome)")
+            warn(no_items_message(path))

@@ -115,3 +115,21 @@ def test_bad_data_names_file_and_line(runner, tmp_path):
                    encoding="utf-8")
     result = run(runner, "validate", bad)
     assert result.exit_code == 1 and f"{bad}:2" in result.stderr
+
+
+def test_predict_with_worker_processes_matches_one_process(runner, model_path, tmp_path):
+    args = ["-q", "predict", SEED0, SEED2, "--model", model_path, "--format", "jsonl"]
+    one = run(runner, *args)
+    two = run(runner, *args, "--jobs", "2")
+    assert one.exit_code == 0 and two.exit_code == 0
+    assert two.stdout == one.stdout and len(one.stdout.splitlines()) == 13 + 73
+
+
+def test_worker_processes_and_a_bad_file(runner, model_path, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x89PNG" + bytes(100))
+    result = run(runner, "predict", SEED0, bad, "--model", model_path, "--format", "jsonl", "--jobs", "2")
+    assert result.exit_code == 1 and "bad.txt" in result.stderr and result.stdout == ""
+    result = run(runner, "predict", SEED0, bad, "--model", model_path, "--format", "jsonl", "--jobs", "2",
+                 "--skip-errors")
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 13 and "bad.txt" in result.stderr
