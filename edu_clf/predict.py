@@ -114,19 +114,25 @@ def _init_worker(model: "TrainedModel", top_k: int, explain: int, config: Any = 
     _WORKER.update(model=model, top_k=top_k, explain=explain, config=config)
 
 
-def _label_file(path: str) -> tuple[str, list[Prediction], Exception | None]:
-    """In a worker: read, segment and label one file (errors are returned, not raised)."""
-    from edu_clf.errors import EduClfError
-    from edu_clf.reports import load_documents
-    try:
-        items = [it for doc in load_documents(path, _WORKER["config"]) for it in doc.items]
-    except EduClfError as exc:
-        return path, [], exc
-    return path, _predict_chunk(items) if items else [], None
-
-
 def _predict_chunk(chunk: list[Item]) -> list[Prediction]:
     return predict_items(_WORKER["model"], chunk, top_k=_WORKER["top_k"], explain=_WORKER["explain"])
+
+
+def _label_files(paths: list[str]) -> list[tuple[str, list[Prediction], Exception | None]]:
+    """In a worker: read and segment a batch of files, label all their items in one call.
+
+    Errors are returned per file, not raised, so the parent decides.
+    """
+    from edu_clf.errors import EduClfError
+    from edu_clf.reports import load_documents
+    read: list[tuple[str, list[Item], Exception | None]] = []
+    for path in paths:
+        try:
+            read.append((path, [it for doc in load_documents(path, _WORKER["config"]) for it in doc.items], None))
+        except EduClfError as exc:
+            read.append((path, [], exc))
+    predictions = iter(_predict_chunk([it for _, items, _ in read for it in items]))
+    return [(path, [next(predictions) for _ in items], error) for path, items, error in read]
 
 
 def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_size: int = 2000,
@@ -183,7 +189,8 @@ def predict_documents(model: "TrainedModel", documents: Iterable[Document], chun
 
 
 def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs: int, top_k: int = 1,
-                  explain: int = 0, on_error: Any = None, on_empty: Any = None) -> Iterator[Prediction]:
+                  explain: int = 0, on_error: Any = None, on_empty: Any = None,
+                  files_per_task: int = 32) -> Iterator[Prediction]:
     """Predictions for report files read, segmented and labeled by `jobs` worker processes.
 
     Files are handed out a bounded window at a time and their predictions come
@@ -196,17 +203,19 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
     remaining = iter(paths)
     with context.Pool(jobs, initializer=_init_worker, initargs=(model, top_k, explain, config)) as pool:
         while True:
-            window = list(islice(remaining, 4 * jobs))
-            if not window:
+            # a task is a batch of files, so that each labeling call gets enough items to be efficient
+            batches = [batch for batch in (list(islice(remaining, files_per_task)) for _ in range(2 * jobs)) if batch]
+            if not batches:
                 break
-            for path, predictions, error in pool.imap(_label_file, window):
-                if error is not None:
-                    if on_error is None:
-                        raise error
-                    on_error(path, error)
-                elif not predictions and on_empty is not None:
-                    on_empty(path)
-                yield from predictions
+            for results in pool.imap(_label_files, batches):
+                for path, predictions, error in results:
+                    if error is not None:
+                        if on_error is None:
+                            raise error
+                        on_error(path, error)
+                    elif not predictions and on_empty is not None:
+                        on_empty(path)
+                    yield from predictions
 
 
 def text_item(text: str) -> Record:
