@@ -164,6 +164,8 @@ class ModelConfig:
     C: float = 4.0
     class_weight: str | None = "balanced"
     max_iter: int = 2000
+    tol: float = 1e-4
+    topic_tol: float | None = None   # stopping tolerance of the topic head (None: tol)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                  context: bool = True, cues: bool = True, min_df: int = 2, max_df: float = 1.0,
                  sublinear_tf: bool = True, context_weight: float = 1.0, cue_weight: float = 1.0,
                  cue_lexicons: dict | None = None, classifier: str = "logreg", C: float = 4.0,
-                 class_weight: str | None = "balanced", max_iter: int = 2000, random_state: int = 13,
+                 class_weight: str | None = "balanced", max_iter: int = 2000, tol: float = 1e-4,
+                 topic_tol: float | None = None, random_state: int = 13,
                  engine: str = "fast", kind_blocks: tuple[str, ...] = (), topic_blocks: tuple[str, ...] = ()) -> None:
         self.tokenizer = tokenizer
         self.hmm = hmm
@@ -51,6 +52,8 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.C = C
         self.class_weight = class_weight
         self.max_iter = max_iter
+        self.tol = tol
+        self.topic_tol = topic_tol
         self.random_state = random_state
         self.engine = engine
         self.kind_blocks = kind_blocks
@@ -65,15 +68,18 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                    context_weight=f.context_weight, cue_weight=f.cue_weight,
                    cue_lexicons=cues.to_dict() if cues is not None else None,
                    classifier=config.model.classifier, C=config.model.C, class_weight=config.model.class_weight,
-                   max_iter=config.model.max_iter, random_state=config.seed, engine=config.features.engine,
+                   max_iter=config.model.max_iter, tol=config.model.tol, topic_tol=config.model.topic_tol,
+                   random_state=config.seed,
+                   engine=config.features.engine,
                    kind_blocks=tuple(f.kind_blocks), topic_blocks=tuple(f.topic_blocks))
 
-    def _head(self, n_min: int):
+    def _head(self, n_min: int, task: str):
+        tol = self.topic_tol if task == "topic" and self.topic_tol is not None else self.tol
         if self.classifier == "logreg":
             return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
-                                      random_state=self.random_state)
+                                      tol=tol, random_state=self.random_state)
         if self.classifier == "linear_svc":
-            svc = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+            svc = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, tol=tol,
                             random_state=self.random_state)
             return CalibratedClassifierCV(svc, cv=max(2, min(3, n_min)), method="sigmoid")
         raise ValueError(f"classifier={self.classifier!r}; allowed: logreg, linear_svc")
@@ -98,7 +104,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
             values, counts = np.unique(labels, return_counts=True)
             if len(values) < 2:
                 raise ValueError(f"the training data has one {task} only ({values[0]!r}); need at least two")
-            head = clone(self._head(int(counts.min()))).fit(_select(matrix, self.head_columns_[column]), labels)
+            head = clone(self._head(int(counts.min()), task)).fit(_select(matrix, self.head_columns_[column]), labels)
             self.heads_.append(head)
         self.classes_ = [head.classes_ for head in self.heads_]
         self.n_features_ = matrix.shape[1]
