@@ -246,7 +246,11 @@ def evaluate(
         except ValueError as exc:
             raise EduClfError(str(exc), ", ".join(map(str, data))) from None
     else:
-        result = evaluate_estimator(load_model(model, schema).estimator, items)
+        trained = load_model(model, schema)
+        result = evaluate_estimator(trained.estimator, items, trained.meta.data.get("doc_ids", ()))
+        if result.method != "held-out":
+            warn(f"{result.method}; these scores measure fit, not quality (use --cv, or a model trained "
+                 f"without these documents)")
     if errors is not None:
         with open_output(errors) as stream:
             jw = JsonlWriter(stream)

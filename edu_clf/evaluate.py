@@ -91,9 +91,16 @@ def evaluate_predictions(items: Sequence[Item], predicted: np.ndarray, method: s
     return Evaluation(tasks=tasks, items=list(items), predicted=predicted, method=method, folds=folds)
 
 
-def evaluate_estimator(estimator: EduClassifier, items: Sequence[Item]) -> Evaluation:
-    """Score a fitted estimator on held-out labeled items."""
-    return evaluate_predictions(items, estimator.predict(items))
+def evaluate_estimator(estimator: EduClassifier, items: Sequence[Item],
+                       trained_on: Sequence[str] = ()) -> Evaluation:
+    """Score a fitted estimator on labeled items; `trained_on` (doc_ids of its training data)
+    marks the result as not held-out when documents overlap, so no one mistakes it for a test."""
+    seen = {it.doc_id for it in items} & set(trained_on)
+    method = "held-out"
+    if seen:
+        method = (f"NOT held-out: {len(seen)} of {len({it.doc_id for it in items})} documents were in the "
+                  f"model's training data")
+    return evaluate_predictions(items, estimator.predict(items), method=method)
 
 
 def grouped_folds(items: Sequence[Item], max_leave_one_out_docs: int, n_folds: int) -> list[np.ndarray]:

@@ -53,6 +53,7 @@ def data_summary(items: Sequence[Item], paths: Sequence[str | Path]) -> dict:
         except ValueError:
             names.append(str(p))
     return {"sha256": data_hash(items), "n_items": len(items), "n_docs": len({it.doc_id for it in items}),
+            "doc_ids": sorted({it.doc_id for it in items}),
             "files": names, "sources": dict(Counter(it.source or "unknown" for it in items)),
             "kinds": dict(Counter(it.kind for it in items)), "topics": dict(Counter(it.topic for it in items))}
 

@@ -133,3 +133,18 @@ def test_worker_processes_and_a_bad_file(runner, model_path, tmp_path):
     result = run(runner, "predict", SEED0, bad, "--model", model_path, "--format", "jsonl", "--jobs", "2",
                  "--skip-errors")
     assert result.exit_code == 0 and len(result.stdout.splitlines()) == 13 and "bad.txt" in result.stderr
+
+
+def test_evaluate_warns_when_documents_were_seen_in_training(runner, model_path):
+    from tests.conftest import GOLD
+    result = run(runner, "-q", "evaluate", GOLD, "--model", model_path)
+    assert result.exit_code == 0
+    assert "NOT held-out" in result.stdout and "not quality" in result.stderr
+
+
+def test_evaluate_plot_writes_a_png(runner, model_path, tmp_path):
+    from tests.conftest import GOLD
+    out = tmp_path / "confusion.png"
+    result = run(runner, "-q", "evaluate", GOLD, "--model", model_path, "--plot", out)
+    assert result.exit_code == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
