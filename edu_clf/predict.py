@@ -75,11 +75,11 @@ def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, e
     if explain:
         from edu_clf.explain import Explainer
         explainer = Explainer(model.estimator)
+    kinds, topics = model.estimator.classes_
     out = []
     for i, (x, record) in enumerate(zip(items, records)):
         doc_id, index, title, headings = _identity(x, i)
         kind_row, topic_row = probas[0][i], probas[1][i]
-        kinds, topics = model.estimator.classes_
         kj, tj = int(kind_row.argmax()), int(topic_row.argmax())
         explanation = {}
         if explainer is not None:
@@ -131,8 +131,21 @@ def _label_files(paths: list[str]) -> list[tuple[str, list[Prediction], Exceptio
             read.append((path, [it for doc in load_documents(path, _WORKER["config"]) for it in doc.items], None))
         except EduClfError as exc:
             read.append((path, [], exc))
-    predictions = iter(_predict_chunk([it for _, items, _ in read for it in items]))
-    return [(path, [next(predictions) for _ in items], error) for path, items, error in read]
+    labeled = _label_groups(_predict_chunk, [items for _, items, _ in read])
+    return [(path, predictions, error) for (path, _, error), predictions in zip(read, labeled)]
+
+
+def _label_groups(label: Any, groups: Sequence[Sequence[Item]]) -> list[list[Prediction]]:
+    """Label the items of several groups in one call of `label`, and split the predictions back per group."""
+    predictions = iter(label([it for group in groups for it in group]))
+    return [[next(predictions) for _ in group] for group in groups]
+
+
+def _pool(jobs: int, *initargs: Any):
+    """A worker pool whose processes hold the model (forked where the platform allows)."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    return context.Pool(jobs, initializer=_init_worker, initargs=initargs)
 
 
 def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_size: int = 2000,
@@ -147,9 +160,7 @@ def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_s
         for chunk in chunks:
             yield from predict_items(model, chunk, top_k=top_k, explain=explain)
         return
-    import multiprocessing
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(jobs, initializer=_init_worker, initargs=(model, top_k, explain)) as pool:
+    with _pool(jobs, model, top_k, explain) as pool:
         while True:
             window = list(islice(chunks, 2 * jobs))
             if not window:
@@ -173,10 +184,10 @@ def predict_documents(model: "TrainedModel", documents: Iterable[Document], chun
     size = 0
 
     def flush() -> Iterator[LabeledDocument]:
-        items = [it for doc in pending for it in doc.items]
-        predictions = iter(predict_items(model, items, top_k=top_k, explain=explain))
-        for doc in pending:
-            yield LabeledDocument(doc, tuple(next(predictions) for _ in doc.items))
+        labeled = _label_groups(lambda items: predict_items(model, items, top_k=top_k, explain=explain),
+                                [doc.items for doc in pending])
+        for doc, predictions in zip(pending, labeled):
+            yield LabeledDocument(doc, tuple(predictions))
 
     for doc in documents:
         pending.append(doc)
@@ -198,10 +209,8 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
     error)`, which raises to stop or returns to skip it; a file without items
     goes to `on_empty(path)`.
     """
-    import multiprocessing
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     remaining = iter(paths)
-    with context.Pool(jobs, initializer=_init_worker, initargs=(model, top_k, explain, config)) as pool:
+    with _pool(jobs, model, top_k, explain, config) as pool:
         while True:
             # a task is a batch of files, so that each labeling call gets enough items to be efficient
             batches = [batch for batch in (list(islice(remaining, files_per_task)) for _ in range(2 * jobs)) if batch]
