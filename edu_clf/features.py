@@ -204,56 +204,39 @@ def build_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: 
     "fast" uses edu_clf.vectorize.FastTfidf, which gives the same columns and
     values several times faster.
     """
-    if engine == "fast":
-        return _fast_features(tokenizer, hmm, text_words, word_ngram_max, text_chars, char_ngram_max, context,
-                              cues, min_df, max_df, sublinear_tf, context_weight, cue_weight, cue_lexicons)
-    if engine != "reference":
+    if engine not in ("fast", "reference"):
         raise ValueError(f"engine={engine!r}; allowed: fast, reference")
-    blocks: list[tuple[str, Any]] = []
-    weights: dict[str, float] = {}
-    common = dict(lowercase=False, min_df=min_df, max_df=max_df, sublinear_tf=sublinear_tf, dtype=np.float64)
-    if text_words:
-        blocks.append(("words", Pipeline([
-            ("select", FunctionTransformer(record_text)),
-            ("tfidf", TfidfVectorizer(analyzer=WordAnalyzer(tokenizer, hmm, word_ngram_max), **common)),
-        ])))
-    if text_chars:
-        blocks.append(("chars", Pipeline([
-            ("select", FunctionTransformer(record_text)),
-            ("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, char_ngram_max), **common)),
-        ])))
-    if context:
-        blocks.append(("context", Pipeline([
-            ("select", FunctionTransformer(record_self)),
-            ("tfidf", TfidfVectorizer(analyzer=ContextAnalyzer(tokenizer, hmm), **{**common, "min_df": 1})),
-        ])))
-        weights["context"] = context_weight
-    if cues:
-        blocks.append(("cues", Pipeline([
-            ("select", FunctionTransformer(record_self)),
-            ("cues", CueFeatures(cue_lexicons)),
-        ])))
-        weights["cues"] = cue_weight
-    return FeatureUnion(blocks, transformer_weights=weights or None)
-
-
-def _fast_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: int, text_chars: bool,
-                   char_ngram_max: int, context: bool, cues: bool, min_df: int, max_df: float,
-                   sublinear_tf: bool, context_weight: float, cue_weight: float,
-                   cue_lexicons: dict | None) -> FeatureUnion:
-    from edu_clf.vectorize import FastTfidf
-
-    blocks: list[tuple[str, Any]] = []
-    weights: dict[str, float] = {}
+    tfidf = _fast_block if engine == "fast" else _reference_block
     common = dict(tokenizer=tokenizer, hmm=hmm, max_df=max_df, sublinear_tf=sublinear_tf)
+    blocks: list[tuple[str, Any]] = []
+    weights: dict[str, float] = {}
     if text_words:
-        blocks.append(("words", Pipeline([("tfidf", FastTfidf("words", word_ngram_max, min_df=min_df, **common))])))
+        blocks.append(("words", tfidf("words", word_ngram_max, min_df=min_df, **common)))
     if text_chars:
-        blocks.append(("chars", Pipeline([("tfidf", FastTfidf("chars", char_ngram_max, min_df=min_df, **common))])))
+        blocks.append(("chars", tfidf("chars", char_ngram_max, min_df=min_df, **common)))
     if context:
-        blocks.append(("context", Pipeline([("tfidf", FastTfidf("context", 1, min_df=1, **common))])))
+        blocks.append(("context", tfidf("context", 1, min_df=1, **common)))
         weights["context"] = context_weight
     if cues:
         blocks.append(("cues", Pipeline([("cues", CueFeatures(cue_lexicons))])))
         weights["cues"] = cue_weight
     return FeatureUnion(blocks, transformer_weights=weights or None)
+
+
+def _fast_block(analyzer: str, ngram_max: int, **options: Any) -> Pipeline:
+    from edu_clf.vectorize import FastTfidf
+
+    return Pipeline([("tfidf", FastTfidf(analyzer, ngram_max, **options))])
+
+
+def _reference_block(analyzer: str, ngram_max: int, tokenizer: str, hmm: bool, min_df: int, max_df: float,
+                     sublinear_tf: bool) -> Pipeline:
+    """The same block with scikit-learn's TfidfVectorizer and Python analyzers."""
+    common = dict(lowercase=False, min_df=min_df, max_df=max_df, sublinear_tf=sublinear_tf, dtype=np.float64)
+    if analyzer == "words":
+        select, vectorizer = record_text, TfidfVectorizer(analyzer=WordAnalyzer(tokenizer, hmm, ngram_max), **common)
+    elif analyzer == "chars":
+        select, vectorizer = record_text, TfidfVectorizer(analyzer="char", ngram_range=(1, ngram_max), **common)
+    else:
+        select, vectorizer = record_self, TfidfVectorizer(analyzer=ContextAnalyzer(tokenizer, hmm), **common)
+    return Pipeline([("select", FunctionTransformer(select)), ("tfidf", vectorizer)])
