@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from edu_clf.features import block_feature_names
 from edu_clf.model import EduClassifier
 
 
@@ -21,10 +22,8 @@ def head_coefficients(head) -> np.ndarray:
 def feature_names(estimator: EduClassifier) -> np.ndarray:
     """Readable names of every feature column, prefixed by block (words:, chars:, context:, cue:)."""
     names = []
-    for block, pipeline in estimator.features_.transformer_list:
-        last = pipeline.steps[-1][1]
-        for name in last.get_feature_names_out():
-            name = str(name)
+    for block, block_names in block_feature_names(estimator.features_):
+        for name in map(str, block_names):
             names.append(name if name.startswith("cue:") else f"{block}:{name}")
     return np.asarray(names, dtype=object)
 

@@ -194,6 +194,11 @@ def _word_counts(texts: Sequence[str], groups: Sequence[Sequence[str]]) -> np.nd
     return out
 
 
+def block_feature_names(union: FeatureUnion) -> list[tuple[str, np.ndarray]]:
+    """(block name, its column names) for each block of a fitted union, in column order."""
+    return [(name, pipeline.steps[-1][1].get_feature_names_out()) for name, pipeline in union.transformer_list]
+
+
 def build_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: int, text_chars: bool,
                    char_ngram_max: int, context: bool, cues: bool, min_df: int, max_df: float,
                    sublinear_tf: bool, context_weight: float, cue_weight: float,

@@ -18,7 +18,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from edu_clf.config import CueLexicons, TrainConfig
-from edu_clf.features import build_features, to_records
+from edu_clf.features import block_feature_names, build_features, to_records
 
 TASKS = ("kind", "topic")
 
@@ -154,9 +154,7 @@ def _select(matrix, columns: np.ndarray | None):
 def _block_slices(union) -> dict[str, tuple[int, int]]:
     """(start, stop) columns of each block of a fitted FeatureUnion, in order."""
     out, start = {}, 0
-    for name, pipeline in union.transformer_list:
-        last = pipeline.steps[-1][1]
-        width = len(last.get_feature_names_out())
-        out[name] = (start, start + width)
-        start += width
+    for name, names in block_feature_names(union):
+        out[name] = (start, start + len(names))
+        start += len(names)
     return out
