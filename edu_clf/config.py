@@ -12,6 +12,7 @@ import dataclasses
 import tomllib
 import typing
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,18 @@ class SegmentConfig:
 
 
 def load_segment_config(path: str | Path | None = None) -> SegmentConfig:
-    raw = _read_toml(Path(path) if path else config_dir() / "segment.toml")
+    """The segmenter's config; read again only when the file changes (segment_text asks once per report)."""
+    file = Path(path) if path else config_dir() / "segment.toml"
+    try:
+        stat = file.stat()
+    except OSError:
+        return _parse_segment_config(file, 0, 0)  # _read_toml reports the error
+    return _parse_segment_config(file, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parse_segment_config(path: Path, mtime_ns: int, size: int) -> SegmentConfig:
+    raw = _read_toml(path)
     try:
         return SegmentConfig(
             chrome_fullmatch=tuple(raw["chrome"]["fullmatch"]),
@@ -76,7 +88,7 @@ def load_segment_config(path: str | Path | None = None) -> SegmentConfig:
             min_shi_part_chars=int(raw["outline"]["min_shi_part_chars"]),
         )
     except KeyError as exc:
-        raise ConfigError(f"missing key {exc} in the segment config", path or "configs/segment.toml") from None
+        raise ConfigError(f"missing key {exc} in the segment config", path) from None
 
 
 # ---------------------------------------------------------------- labels

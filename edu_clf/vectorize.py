@@ -226,10 +226,7 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         n_cols = len(self.idf_)
         if len(self.keys_) == 0 or len(key) == 0:
             return sp.csr_matrix((n_docs, n_cols), dtype=np.float64)
-        table = self.__dict__.get("_table")
-        if table is None:  # built on first use, also for models saved before it existed
-            table = self.__dict__["_table"] = KeyTable(self.keys_, self.cols_)
-        found = table.lookup(key)
+        found = self._key_table().lookup(key)
         hit = found >= 0
         cols = found[hit]
         # coo → csc → csr: two counting sorts leave each row's columns sorted, so summing the
@@ -245,8 +242,35 @@ class FastTfidf(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[Any]) -> sp.csr_matrix:
         check_is_fitted(self, "idf_")
+        if _KERNELS is not None:
+            return self._kernel_matrix(X)
         doc, key = self._keys(X, fitting=False)
         return self._matrix(doc, key, len(X))
+
+    def _key_table(self) -> "KeyTable":
+        table = self.__dict__.get("_table")
+        if table is None:  # built on first use, also for models saved before it existed
+            table = self.__dict__["_table"] = KeyTable(self.keys_, self.cols_)
+        return table
+
+    def _kernel_matrix(self, X: Sequence[Any]) -> sp.csr_matrix:
+        """transform() through the C kernels: one pass per row, no intermediate key arrays."""
+        table = self._key_table()
+        if self.analyzer == "chars":
+            if self.ngram_max > 3:
+                raise ValueError("FastTfidf packs at most 3 characters; use the reference engine")
+            parts = _KERNELS.char_tfidf(_texts(X), self.ngram_max, table.pairs(), self.idf_,
+                                        self.sublinear_tf)
+        elif self.analyzer in ("words", "context"):
+            n_max = self.ngram_max if self.analyzer == "words" else 1
+            if n_max > 2:
+                raise ValueError("FastTfidf counts word 1- and 2-grams; use the reference engine for more")
+            parts = _KERNELS.word_tfidf(self._token_lists(X), self.word_index_, self._base(self.word_index_), n_max,
+                                        table.pairs(), self.idf_, self.sublinear_tf)
+        else:
+            raise ValueError(f"analyzer={self.analyzer!r}; allowed: chars, words, context")
+        indptr, indices, data = (np.frombuffer(p, dtype=t) for p, t in zip(parts, (np.int64, np.int32, np.float64)))
+        return sp.csr_matrix((data, indices, indptr), shape=(len(X), len(self.idf_)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")
@@ -254,6 +278,19 @@ class FastTfidf(TransformerMixin, BaseEstimator):
 
 
 _SPACE = -2
+_KERNELS_VERSION = 1
+
+
+def _load_kernels():
+    """The compiled inner loops (edu_clf/_kernels.c), or None: then the numpy path does the same work."""
+    try:
+        from edu_clf import _kernels
+    except ImportError:
+        return None
+    return _kernels if getattr(_kernels, "VERSION", None) == _KERNELS_VERSION else None
+
+
+_KERNELS = _load_kernels()
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -291,6 +328,13 @@ class KeyTable:
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
         return ((keys.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def pairs(self) -> np.ndarray:
+        """Keys and values interleaved (key, value, key, ...): one cache line per probe, for the C kernels."""
+        pairs = self.__dict__.get("_pairs")
+        if pairs is None:
+            pairs = self.__dict__["_pairs"] = np.column_stack((self.keys, self.values)).ravel()
+        return pairs
 
     def lookup(self, queries: np.ndarray) -> np.ndarray:
         mask = len(self.keys) - 1

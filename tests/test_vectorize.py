@@ -10,9 +10,20 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from edu_clf.evaluate import gold_matrix
 from edu_clf.features import ContextAnalyzer, WordAnalyzer, to_records
 from edu_clf.training import build_estimator
+from edu_clf import vectorize
 from edu_clf.vectorize import FastTfidf
 
 COMMON = dict(lowercase=False, sublinear_tf=True)
+
+
+@pytest.fixture(params=["c", "numpy"])
+def inner_loops(request, monkeypatch):
+    """Run a test through the C kernels (edu_clf/_kernels.c) and through the numpy path."""
+    if request.param == "c" and vectorize._KERNELS is None:
+        pytest.skip("the C kernels are not built on this machine")
+    if request.param == "numpy":
+        monkeypatch.setattr(vectorize, "_KERNELS", None)
+    return request.param
 
 
 def reference(analyzer: str, min_df: int):
@@ -25,7 +36,7 @@ def reference(analyzer: str, min_df: int):
 
 @pytest.mark.parametrize("analyzer", ["chars", "words", "context"])
 @pytest.mark.parametrize("min_df", [1, 2])
-def test_same_vocabulary_and_values_as_scikit_learn(gold_items, analyzer, min_df):
+def test_same_vocabulary_and_values_as_scikit_learn(gold_items, analyzer, min_df, inner_loops):
     records = to_records(gold_items)
     X = records if analyzer == "context" else [r.text for r in records]
     train, test = X[:90], X[90:]
@@ -37,7 +48,7 @@ def test_same_vocabulary_and_values_as_scikit_learn(gold_items, analyzer, min_df
         assert abs(fast.transform(part) - ref.transform(part)).max() < 1e-12
 
 
-def test_odd_texts(gold_items):
+def test_odd_texts(gold_items, inner_loops):
     texts = ["", " ", "a\x00b", "\U0001F600一二三", "  多个   空格\n\n换行", "x"]
     ref = reference("chars", 1).fit(texts)
     fast = FastTfidf("chars", 3, min_df=1).fit(texts)
@@ -45,7 +56,7 @@ def test_odd_texts(gold_items):
     assert abs(fast.transform(texts) - ref.transform(texts)).max() < 1e-12
 
 
-def test_fast_and_reference_engines_predict_the_same(gold_items, small_config):
+def test_fast_and_reference_engines_predict_the_same(gold_items, small_config, inner_loops):
     y = gold_matrix(gold_items)
     fast = build_estimator(small_config).set_params(engine="fast").fit(gold_items, y)
     ref = build_estimator(small_config).set_params(engine="reference").fit(gold_items, y)
@@ -71,3 +82,27 @@ def test_key_table_is_a_dict(keys, extra_queries):
     queries = np.array(keys + extra_queries, dtype=np.int64)
     expected = [dict(zip(keys, values)).get(q, -1) for q in queries.tolist()]
     assert table.lookup(queries).tolist() == expected
+
+
+_ODD_TEXT = st.text(st.sampled_from(list("教育工作学校 \t\n\u3000\u00a0，。1a") + ["\U0001F600", "\x00"]), max_size=40)
+
+
+@pytest.mark.skipif(vectorize._KERNELS is None, reason="the C kernels are not built on this machine")
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_ODD_TEXT, min_size=2, max_size=12), st.lists(_ODD_TEXT, max_size=12), st.sampled_from([1, 2, 3]))
+def test_c_kernels_equal_the_numpy_path(train, test, n):
+    """Whitespace runs, astral characters, unknown n-grams, empty rows: the same matrix either way."""
+    for analyzer in ("chars", "words"):
+        fast = FastTfidf(analyzer, n if analyzer == "chars" else min(n, 2), min_df=1)
+        try:
+            fast.fit(train)
+        except ValueError:  # nothing to learn from (all texts empty)
+            continue
+        with_c = fast.transform(test)
+        kernels, vectorize._KERNELS = vectorize._KERNELS, None
+        try:
+            with_numpy = fast.transform(test)
+        finally:
+            vectorize._KERNELS = kernels
+        assert with_c.shape == with_numpy.shape
+        assert (with_c != with_numpy).nnz == 0

@@ -1,0 +1,349 @@
+/* edu_clf._kernels: the TF-IDF inner loops of edu_clf.vectorize.FastTfidf in C.
+ *
+ * Same n-gram keys, hash table and arithmetic as the numpy path in vectorize.py
+ * (which stays the fallback and the test oracle): character 1..3-grams packed
+ * as 21-bit code points + 1, word 1..2-grams as base + id1 * base + id2, looked
+ * up in KeyTable's open-addressing table, counted per row, then sublinear tf,
+ * idf and l2 norm in column order. Needs only the Python C API and the buffer
+ * protocol (no numpy headers), so it builds against any numpy.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KERNELS_VERSION 1
+#define GOLDEN 0x9E3779B97F4A7C15ULL
+#define SPACE_ID (-2)
+
+typedef struct {
+    const int64_t *pairs;   /* key, value, key, value, ...; empty slots have key -1 */
+    uint64_t mask;
+    int shift;
+} Table;
+
+typedef struct {
+    int64_t *cols;      /* columns found in the current row (with repeats) */
+    Py_ssize_t n, cap;
+} Row;
+
+typedef struct {
+    int64_t *indptr;
+    int32_t *indices;
+    double *data;
+    Py_ssize_t n, cap;
+} Out;
+
+static int64_t table_get(const Table *t, int64_t key) {
+    uint64_t slot = ((uint64_t)key * GOLDEN) >> t->shift;
+    for (;;) {
+        int64_t k = t->pairs[2 * slot];
+        if (k == key) return t->pairs[2 * slot + 1];
+        if (k == -1) return -1;
+        slot = (slot + 1) & t->mask;
+    }
+}
+
+static int row_push(Row *r, int64_t col) {
+    if (r->n == r->cap) {
+        Py_ssize_t cap = r->cap ? 2 * r->cap : 256;
+        int64_t *p = realloc(r->cols, cap * sizeof(int64_t));
+        if (!p) { PyErr_NoMemory(); return -1; }
+        r->cols = p;
+        r->cap = cap;
+    }
+    r->cols[r->n++] = col;
+    return 0;
+}
+
+static void sort_cols(int64_t *a, Py_ssize_t n) {
+    /* insertion sort for short runs, quicksort (median of three) above */
+    while (n > 24) {
+        int64_t x = a[0], y = a[n / 2], z = a[n - 1], pivot;
+        pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        Py_ssize_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i] < pivot) i++;
+            while (a[j] > pivot) j--;
+            if (i >= j) break;
+            int64_t tmp = a[i]; a[i] = a[j]; a[j] = tmp;
+            i++; j--;
+        }
+        sort_cols(a, j + 1);
+        a += j + 1;
+        n -= j + 1;
+    }
+    for (Py_ssize_t i = 1; i < n; i++) {
+        int64_t v = a[i];
+        Py_ssize_t j = i;
+        while (j > 0 && a[j - 1] > v) { a[j] = a[j - 1]; j--; }
+        a[j] = v;
+    }
+}
+
+static int out_reserve(Out *o, Py_ssize_t extra) {
+    if (o->n + extra <= o->cap) return 0;
+    Py_ssize_t cap = o->cap ? o->cap : 4096;
+    while (cap < o->n + extra) cap *= 2;
+    int32_t *ind = realloc(o->indices, cap * sizeof(int32_t));
+    if (!ind) { PyErr_NoMemory(); return -1; }
+    o->indices = ind;
+    double *dat = realloc(o->data, cap * sizeof(double));
+    if (!dat) { PyErr_NoMemory(); return -1; }
+    o->data = dat;
+    o->cap = cap;
+    return 0;
+}
+
+/* Close one row: sorted unique columns, tf (log(count) + 1 if sublinear) * idf, l2-normalized. */
+static int row_finish(Row *r, Out *o, Py_ssize_t row, const double *idf, int sublinear) {
+    sort_cols(r->cols, r->n);
+    if (out_reserve(o, r->n) < 0) return -1;
+    Py_ssize_t start = o->n;
+    for (Py_ssize_t i = 0; i < r->n;) {
+        Py_ssize_t j = i + 1;
+        while (j < r->n && r->cols[j] == r->cols[i]) j++;
+        double tf = (double)(j - i);
+        if (sublinear) tf = log(tf) + 1.0;
+        o->indices[o->n] = (int32_t)r->cols[i];
+        o->data[o->n] = tf * idf[r->cols[i]];
+        o->n++;
+        i = j;
+    }
+    double norm = 0.0;
+    for (Py_ssize_t i = start; i < o->n; i++) norm += o->data[i] * o->data[i];
+    norm = sqrt(norm);
+    if (norm > 0.0)
+        for (Py_ssize_t i = start; i < o->n; i++) o->data[i] /= norm;
+    o->indptr[row + 1] = o->n;
+    r->n = 0;
+    return 0;
+}
+
+static PyObject *out_result(Out *o, Py_ssize_t rows) {
+    PyObject *indptr = PyByteArray_FromStringAndSize((const char *)o->indptr, (rows + 1) * sizeof(int64_t));
+    PyObject *indices = PyByteArray_FromStringAndSize((const char *)o->indices, o->n * sizeof(int32_t));
+    PyObject *data = PyByteArray_FromStringAndSize((const char *)o->data, o->n * sizeof(double));
+    if (!indptr || !indices || !data) {
+        Py_XDECREF(indptr); Py_XDECREF(indices); Py_XDECREF(data);
+        return NULL;
+    }
+    return Py_BuildValue("(NNN)", indptr, indices, data);
+}
+
+static void out_free(Out *o, Row *r) {
+    free(o->indptr); free(o->indices); free(o->data); free(r->cols);
+}
+
+typedef struct {
+    Py_buffer pairs, idf;
+    Table table;
+    Py_ssize_t n_cols;
+} Tables;
+
+static int tables_open(Tables *t, PyObject *pairs, PyObject *idf) {
+    memset(t, 0, sizeof(*t));
+    if (PyObject_GetBuffer(pairs, &t->pairs, PyBUF_C_CONTIGUOUS) < 0) return -1;
+    if (PyObject_GetBuffer(idf, &t->idf, PyBUF_C_CONTIGUOUS) < 0) { PyBuffer_Release(&t->pairs); return -1; }
+    Py_ssize_t size = t->pairs.len / (Py_ssize_t)(2 * sizeof(int64_t));
+    int bits = 0;
+    while (((Py_ssize_t)1 << bits) < size) bits++;
+    if (size < 2 || ((Py_ssize_t)1 << bits) != size) {
+        PyErr_SetString(PyExc_ValueError, "key table: (key, value) int64 pairs, a power-of-two number of them");
+        PyBuffer_Release(&t->pairs); PyBuffer_Release(&t->idf);
+        return -1;
+    }
+    t->table.pairs = t->pairs.buf;
+    t->table.mask = (uint64_t)size - 1;
+    t->table.shift = 64 - bits;
+    t->n_cols = t->idf.len / (Py_ssize_t)sizeof(double);
+    return 0;
+}
+
+static void tables_close(Tables *t) {
+    PyBuffer_Release(&t->pairs); PyBuffer_Release(&t->idf);
+}
+
+static int push_found(Row *r, const Tables *t, int64_t key) {
+    int64_t col = table_get(&t->table, key);
+    if (col < 0) return 0;
+    if (col >= t->n_cols) {
+        PyErr_SetString(PyExc_ValueError, "key table points past the idf array");
+        return -1;
+    }
+    return row_push(r, col);
+}
+
+PyDoc_STRVAR(char_tfidf_doc,
+"char_tfidf(texts, n_max, table_pairs, idf, sublinear) -> (indptr, indices, data)\n\n"
+"TF-IDF rows of character 1..n_max-grams (n_max <= 3) after collapsing whitespace runs,\n"
+"as bytearrays of int64, int32 and float64 (a CSR matrix with sorted indices).");
+
+static PyObject *char_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *texts, *pairs, *idf;
+    int n_max, sublinear;
+    if (!PyArg_ParseTuple(args, "O!iOOp", &PyList_Type, &texts, &n_max, &pairs, &idf, &sublinear))
+        return NULL;
+    if (n_max < 1 || n_max > 3) {
+        PyErr_SetString(PyExc_ValueError, "n_max must be 1, 2 or 3");
+        return NULL;
+    }
+    Tables t;
+    if (tables_open(&t, pairs, idf) < 0) return NULL;
+    Py_ssize_t rows = PyList_GET_SIZE(texts);
+    Out o = {0};
+    Row r = {0};
+    int64_t *codes = NULL;
+    Py_ssize_t codes_cap = 0;
+    o.indptr = calloc(rows + 1, sizeof(int64_t));
+    if (!o.indptr) { PyErr_NoMemory(); goto fail; }
+    for (Py_ssize_t d = 0; d < rows; d++) {
+        PyObject *text = PyList_GET_ITEM(texts, d);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "texts[%zd] is not a str", d);
+            goto fail;
+        }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+        if (len > codes_cap) {
+            int64_t *p = realloc(codes, len * sizeof(int64_t));
+            if (!p) { PyErr_NoMemory(); goto fail; }
+            codes = p;
+            codes_cap = len;
+        }
+        int kind = PyUnicode_KIND(text);
+        const void *raw = PyUnicode_DATA(text);
+        Py_ssize_t m = 0;
+        for (Py_ssize_t i = 0; i < len;) {  /* re.sub(r"\s\s+", " ", text), as scikit-learn's char analyzer */
+            Py_UCS4 ch = PyUnicode_READ(kind, raw, i);
+            if (Py_UNICODE_ISSPACE(ch) && i + 1 < len && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, raw, i + 1))) {
+                while (i < len && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, raw, i))) i++;
+                codes[m++] = (int64_t)' ' + 1;
+            } else {
+                codes[m++] = (int64_t)ch + 1;
+                i++;
+            }
+        }
+        for (Py_ssize_t i = 0; i < m; i++) {
+            int64_t key = codes[i];
+            if (push_found(&r, &t, key) < 0) goto fail;
+            if (n_max >= 2 && i + 1 < m) {
+                key = (key << 21) | codes[i + 1];
+                if (push_found(&r, &t, key) < 0) goto fail;
+                if (n_max >= 3 && i + 2 < m) {
+                    key = (key << 21) | codes[i + 2];
+                    if (push_found(&r, &t, key) < 0) goto fail;
+                }
+            }
+        }
+        if (row_finish(&r, &o, d, t.idf.buf, sublinear) < 0) goto fail;
+    }
+    PyObject *result = out_result(&o, rows);
+    free(codes);
+    out_free(&o, &r);
+    tables_close(&t);
+    return result;
+fail:
+    free(codes);
+    out_free(&o, &r);
+    tables_close(&t);
+    return NULL;
+}
+
+static int is_space_token(PyObject *token) {
+    Py_ssize_t len = PyUnicode_GET_LENGTH(token);
+    if (len == 0) return 0;
+    int kind = PyUnicode_KIND(token);
+    const void *raw = PyUnicode_DATA(token);
+    for (Py_ssize_t i = 0; i < len; i++)
+        if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, raw, i))) return 0;
+    return 1;
+}
+
+PyDoc_STRVAR(word_tfidf_doc,
+"word_tfidf(token_lists, index, base, n_max, table_pairs, idf, sublinear) -> (indptr, indices, data)\n\n"
+"TF-IDF rows of word 1..n_max-grams (n_max <= 2). Whitespace tokens are dropped before\n"
+"n-grams are formed; words missing from `index` form no n-gram.");
+
+static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *lists, *index, *pairs, *idf;
+    long long base;
+    int n_max, sublinear;
+    if (!PyArg_ParseTuple(args, "O!O!LiOOp", &PyList_Type, &lists, &PyDict_Type, &index, &base, &n_max,
+                          &pairs, &idf, &sublinear))
+        return NULL;
+    if (n_max < 1 || n_max > 2 || base < 1) {
+        PyErr_SetString(PyExc_ValueError, "n_max must be 1 or 2 and base >= 1");
+        return NULL;
+    }
+    Tables t;
+    if (tables_open(&t, pairs, idf) < 0) return NULL;
+    Py_ssize_t rows = PyList_GET_SIZE(lists);
+    Out o = {0};
+    Row r = {0};
+    o.indptr = calloc(rows + 1, sizeof(int64_t));
+    if (!o.indptr) { PyErr_NoMemory(); goto fail; }
+    for (Py_ssize_t d = 0; d < rows; d++) {
+        PyObject *tokens = PyList_GET_ITEM(lists, d);
+        if (!PyList_Check(tokens)) {
+            PyErr_Format(PyExc_TypeError, "token_lists[%zd] is not a list", d);
+            goto fail;
+        }
+        int64_t prev = -1;
+        Py_ssize_t n = PyList_GET_SIZE(tokens);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *token = PyList_GET_ITEM(tokens, i);
+            if (!PyUnicode_Check(token)) {
+                PyErr_Format(PyExc_TypeError, "token_lists[%zd][%zd] is not a str", d, i);
+                goto fail;
+            }
+            PyObject *value = PyDict_GetItemWithError(index, token);
+            int64_t id;
+            if (value) {
+                id = PyLong_AsLongLong(value);
+                if (id == -1 && PyErr_Occurred()) goto fail;
+            } else if (PyErr_Occurred()) {
+                goto fail;
+            } else if (is_space_token(token)) {
+                continue;  /* dropped: the words on both sides of it still form a bigram */
+            } else {
+                id = -1;
+            }
+            if (id >= 0) {
+                if (push_found(&r, &t, id) < 0) goto fail;
+                if (n_max >= 2 && prev >= 0 && push_found(&r, &t, base + prev * base + id) < 0) goto fail;
+            }
+            prev = id;
+        }
+        if (row_finish(&r, &o, d, t.idf.buf, sublinear) < 0) goto fail;
+    }
+    PyObject *result = out_result(&o, rows);
+    out_free(&o, &r);
+    tables_close(&t);
+    return result;
+fail:
+    out_free(&o, &r);
+    tables_close(&t);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"char_tfidf", char_tfidf, METH_VARARGS, char_tfidf_doc},
+    {"word_tfidf", word_tfidf, METH_VARARGS, word_tfidf_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kernels",
+    "C inner loops of edu_clf.vectorize (optional: the numpy path is used without them).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "VERSION", KERNELS_VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
