@@ -143,21 +143,28 @@ typedef struct {
     Py_ssize_t n_cols;
 } Tables;
 
-static int tables_open(Tables *t, PyObject *pairs, PyObject *idf) {
-    memset(t, 0, sizeof(*t));
-    if (PyObject_GetBuffer(pairs, &t->pairs, PyBUF_C_CONTIGUOUS) < 0) return -1;
-    if (PyObject_GetBuffer(idf, &t->idf, PyBUF_C_CONTIGUOUS) < 0) { PyBuffer_Release(&t->pairs); return -1; }
-    Py_ssize_t size = t->pairs.len / (Py_ssize_t)(2 * sizeof(int64_t));
+static int table_from_buffer(Table *table, Py_buffer *buf) {
+    Py_ssize_t size = buf->len / (Py_ssize_t)(2 * sizeof(int64_t));
     int bits = 0;
     while (((Py_ssize_t)1 << bits) < size) bits++;
     if (size < 2 || ((Py_ssize_t)1 << bits) != size) {
         PyErr_SetString(PyExc_ValueError, "key table: (key, value) int64 pairs, a power-of-two number of them");
+        return -1;
+    }
+    table->pairs = buf->buf;
+    table->mask = (uint64_t)size - 1;
+    table->shift = 64 - bits;
+    return 0;
+}
+
+static int tables_open(Tables *t, PyObject *pairs, PyObject *idf) {
+    memset(t, 0, sizeof(*t));
+    if (PyObject_GetBuffer(pairs, &t->pairs, PyBUF_C_CONTIGUOUS) < 0) return -1;
+    if (PyObject_GetBuffer(idf, &t->idf, PyBUF_C_CONTIGUOUS) < 0) { PyBuffer_Release(&t->pairs); return -1; }
+    if (table_from_buffer(&t->table, &t->pairs) < 0) {
         PyBuffer_Release(&t->pairs); PyBuffer_Release(&t->idf);
         return -1;
     }
-    t->table.pairs = t->pairs.buf;
-    t->table.mask = (uint64_t)size - 1;
-    t->table.shift = 64 - bits;
     t->n_cols = t->idf.len / (Py_ssize_t)sizeof(double);
     return 0;
 }
@@ -328,7 +335,57 @@ fail:
     return NULL;
 }
 
+PyDoc_STRVAR(gram_counts_doc,
+"gram_counts(texts, n_max, table_pairs, n_groups) -> bytearray of float64, shape (len(texts), n_groups)\n\n"
+"Per text, how many of its character 1..n_max-grams (keys as in char_tfidf, no whitespace\n"
+"collapsing) are in the table; a key's value is a bit mask of the groups it counts for.");
+
+static PyObject *gram_counts(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *texts, *pairs;
+    int n_max, n_groups;
+    if (!PyArg_ParseTuple(args, "O!iOi", &PyList_Type, &texts, &n_max, &pairs, &n_groups))
+        return NULL;
+    if (n_max < 1 || n_max > 3 || n_groups < 0 || n_groups > 62) {
+        PyErr_SetString(PyExc_ValueError, "n_max must be 1, 2 or 3 and n_groups at most 62");
+        return NULL;
+    }
+    Py_buffer buf;
+    if (PyObject_GetBuffer(pairs, &buf, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    Table table;
+    if (table_from_buffer(&table, &buf) < 0) { PyBuffer_Release(&buf); return NULL; }
+    Py_ssize_t rows = PyList_GET_SIZE(texts);
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, rows * n_groups * (Py_ssize_t)sizeof(double));
+    if (!out) { PyBuffer_Release(&buf); return NULL; }
+    double *counts = (double *)PyByteArray_AS_STRING(out);
+    memset(counts, 0, rows * n_groups * sizeof(double));
+    for (Py_ssize_t d = 0; d < rows; d++) {
+        PyObject *text = PyList_GET_ITEM(texts, d);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "texts[%zd] is not a str", d);
+            Py_DECREF(out); PyBuffer_Release(&buf);
+            return NULL;
+        }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+        int kind = PyUnicode_KIND(text);
+        const void *raw = PyUnicode_DATA(text);
+        double *row = counts + d * n_groups;
+        for (Py_ssize_t i = 0; i < len; i++) {
+            int64_t key = 0;
+            for (int n = 0; n < n_max && i + n < len; n++) {
+                key = (key << 21) | ((int64_t)PyUnicode_READ(kind, raw, i + n) + 1);
+                int64_t mask = table_get(&table, key);
+                if (mask <= 0) continue;
+                for (int g = 0; g < n_groups; g++)
+                    if (mask & ((int64_t)1 << g)) row[g] += 1.0;
+            }
+        }
+    }
+    PyBuffer_Release(&buf);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"gram_counts", gram_counts, METH_VARARGS, gram_counts_doc},
     {"char_tfidf", char_tfidf, METH_VARARGS, char_tfidf_doc},
     {"word_tfidf", word_tfidf, METH_VARARGS, word_tfidf_doc},
     {NULL, NULL, 0, NULL},

@@ -395,6 +395,7 @@ def info(
     json_: Annotated[bool, typer.Option("--json", help="Print the metadata as JSON.")] = False,
 ) -> None:
     """Print a model's metadata: versions, label schema, config, training data, CV scores."""
+    from edu_clf import kernels
     from edu_clf.persist import load_model
     meta = load_model(model).meta.to_dict()
     if json_:
@@ -413,6 +414,7 @@ def info(
     model_cfg = meta["config"]["model"]
     feats = [k for k in ("text_words", "text_chars", "context", "cues") if meta["config"]["features"][k]]
     typer.echo(f"classifier {model_cfg['classifier']} C={model_cfg['C']}; features: {', '.join(feats)}")
+    typer.echo(f"inner loops on this machine: {kernels.status()}")
 
 
 @app.command()

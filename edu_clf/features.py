@@ -10,7 +10,9 @@ Blocks (each can be switched off in configs/default.toml):
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+import re
+from functools import lru_cache
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from edu_clf import kernels
 from edu_clf.tokenize import get_tokenizer
 
 
@@ -139,14 +142,21 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         nearest = r.headings[-1] if r.headings else ""
         joined = " ".join(r.headings)
         for words in lex.get("heading", {}).values():
-            row.append(float(any(w in nearest for w in words)))
-            row.append(float(any(w in joined for w in words)))
+            contains = _any_of(tuple(words))
+            row.append(float(contains(nearest) is not None))
+            row.append(float(contains(joined) is not None))
         for words in lex.get("title", {}).values():
-            row.append(float(any(w in r.title for w in words)))
+            row.append(float(_any_of(tuple(words))(r.title) is not None))
         return row
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(["cue:" + n for n in self.feature_names_], dtype=object)
+
+
+@lru_cache(maxsize=64)
+def _any_of(words: tuple[str, ...]) -> Callable[[str], Any]:
+    """search(s) is not None exactly when some word occurs in s (one regex instead of a loop of `in`)."""
+    return re.compile("|".join(map(re.escape, words)) if words else "(?!)").search
 
 
 def _self_overlapping(word: str) -> bool:
@@ -162,9 +172,11 @@ def _word_counts(texts: Sequence[str], groups: Sequence[Sequence[str]]) -> np.nd
     (longer, outside the BMP, or overlapping themselves, where str.count and
     position matching differ) are counted with str.count.
     """
-    out = np.zeros((len(texts), len(groups)), dtype=np.float64)
     if not texts or not groups:
-        return out
+        return np.zeros((len(texts), len(groups)), dtype=np.float64)
+    if kernels.KERNELS is not None:
+        return _kernel_word_counts(list(texts), tuple(map(tuple, groups)))
+    out = np.zeros((len(texts), len(groups)), dtype=np.float64)
     fast: dict[tuple[int, int], set[int]] = {}   # (group, length) → word keys
     for g, words in enumerate(groups):
         for w in dict.fromkeys(words):
@@ -191,6 +203,35 @@ def _word_counts(texts: Sequence[str], groups: Sequence[Sequence[str]]) -> np.nd
             hit = np.flatnonzero(np.isin(keys_by_length[length], np.fromiter(table, dtype=np.uint64)))
             docs = np.searchsorted(starts, hit, side="right") - 1
             out[:, g] += np.bincount(docs, minlength=len(texts))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _cue_table(groups: tuple[tuple[str, ...], ...]) -> tuple[Any, list[tuple[int, str]]]:
+    """Words of up to 3 characters as char_tfidf-style keys → bit mask of their groups; the rest listed."""
+    from edu_clf.vectorize import KeyTable
+
+    masks: dict[int, int] = {}
+    slow = []
+    for g, words in enumerate(groups):
+        for w in dict.fromkeys(words):
+            if 0 < len(w) <= 3 and not _self_overlapping(w):
+                key = 0
+                for c in w:
+                    key = (key << 21) | (ord(c) + 1)
+                masks[key] = masks.get(key, 0) | (1 << g)
+            else:
+                slow.append((g, w))
+    keys = np.fromiter(masks, dtype=np.int64, count=len(masks))
+    return KeyTable(keys, np.fromiter(masks.values(), dtype=np.int64, count=len(masks))), slow
+
+
+def _kernel_word_counts(texts: list[str], groups: tuple[tuple[str, ...], ...]) -> np.ndarray:
+    table, slow = _cue_table(groups)
+    counts = kernels.KERNELS.gram_counts(texts, 3, table.pairs(), len(groups))
+    out = np.frombuffer(counts, dtype=np.float64).reshape(len(texts), len(groups))
+    for g, w in slow:
+        out[:, g] += [t.count(w) for t in texts]
     return out
 
 

@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
+from edu_clf import kernels
 from edu_clf.tokenize import raw_tokenizer
 
 _WHITESPACES = re.compile(r"\s\s+")  # what scikit-learn's char analyzer collapses
@@ -242,7 +243,7 @@ class FastTfidf(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Sequence[Any]) -> sp.csr_matrix:
         check_is_fitted(self, "idf_")
-        if _KERNELS is not None:
+        if kernels.KERNELS is not None:
             return self._kernel_matrix(X)
         doc, key = self._keys(X, fitting=False)
         return self._matrix(doc, key, len(X))
@@ -259,14 +260,14 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         if self.analyzer == "chars":
             if self.ngram_max > 3:
                 raise ValueError("FastTfidf packs at most 3 characters; use the reference engine")
-            parts = _KERNELS.char_tfidf(_texts(X), self.ngram_max, table.pairs(), self.idf_,
-                                        self.sublinear_tf)
+            parts = kernels.KERNELS.char_tfidf(_texts(X), self.ngram_max, table.pairs(), self.idf_,
+                                               self.sublinear_tf)
         elif self.analyzer in ("words", "context"):
             n_max = self.ngram_max if self.analyzer == "words" else 1
             if n_max > 2:
                 raise ValueError("FastTfidf counts word 1- and 2-grams; use the reference engine for more")
-            parts = _KERNELS.word_tfidf(self._token_lists(X), self.word_index_, self._base(self.word_index_), n_max,
-                                        table.pairs(), self.idf_, self.sublinear_tf)
+            parts = kernels.KERNELS.word_tfidf(self._token_lists(X), self.word_index_, self._base(self.word_index_),
+                                               n_max, table.pairs(), self.idf_, self.sublinear_tf)
         else:
             raise ValueError(f"analyzer={self.analyzer!r}; allowed: chars, words, context")
         indptr, indices, data = (np.frombuffer(p, dtype=t) for p, t in zip(parts, (np.int64, np.int32, np.float64)))
@@ -278,19 +279,6 @@ class FastTfidf(TransformerMixin, BaseEstimator):
 
 
 _SPACE = -2
-_KERNELS_VERSION = 1
-
-
-def _load_kernels():
-    """The compiled inner loops (edu_clf/_kernels.c), or None: then the numpy path does the same work."""
-    try:
-        from edu_clf import _kernels
-    except ImportError:
-        return None
-    return _kernels if getattr(_kernels, "VERSION", None) == _KERNELS_VERSION else None
-
-
-_KERNELS = _load_kernels()
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 

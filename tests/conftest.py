@@ -54,3 +54,15 @@ def model_path(tmp_path_factory, seed_model):
     """The seed model saved as a .skops file, for CLI tests."""
     from edu_clf.persist import save_model
     return save_model(seed_model, tmp_path_factory.mktemp("m") / "m.skops")
+
+
+@pytest.fixture(params=["c", "numpy"])
+def inner_loops(request, monkeypatch):
+    """Run a test through the C kernels (edu_clf/_kernels.c) and through the numpy path."""
+    from edu_clf import kernels
+
+    if request.param == "c" and kernels.KERNELS is None:
+        pytest.skip("the C kernels are not built on this machine")
+    if request.param == "numpy":
+        monkeypatch.setattr(kernels, "KERNELS", None)
+    return request.param

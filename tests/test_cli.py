@@ -72,6 +72,8 @@ def test_train_evaluate_info_round_trip(runner, tmp_path):
     info = run(runner, "info", model, "--json")
     meta = json.loads(info.stdout)
     assert meta["config"]["model"]["max_iter"] == 300 and meta["data"]["n_items"] > 100
+    text = run(runner, "info", model).stdout
+    assert "inner loops on this machine: " in text and f"{meta['data']['n_items']} items" in text
     result = run(runner, "-q", "evaluate", GOLD, "--model", model, "--json", "--errors", tmp_path / "e.jsonl")
     scores = json.loads(result.stdout)
     assert 0 <= scores["kind"]["macro_f1"] <= 1 and scores["kind"]["n"] == meta["data"]["n_items"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edu_clf.config import load_cues
@@ -14,21 +14,21 @@ def reference_counts(texts, groups):
     return np.array(rows, dtype=float).reshape(len(texts), len(groups))
 
 
-def test_word_counts_equal_str_count_on_gold(gold_items):
+def test_word_counts_equal_str_count_on_gold(gold_items, inner_loops):
     groups = list(load_cues().to_dict()["text"].values())
     texts = [it.text for it in gold_items]
     assert np.array_equal(_word_counts(texts, groups), reference_counts(texts, groups))
 
 
-def test_word_counts_tricky_words():
-    groups = [["啊啊", "将", "全面推进工作", "😀"], ["将", "计划"], []]
+def test_word_counts_tricky_words(inner_loops):
+    groups = [["啊啊", "将", "全面推进工作", "😀", "😀将"], ["将", "计划", "将将"], []]
     texts = ["啊啊啊啊将将", "", "全面推进工作全面推进工作😀😀", "计划将\x00将"]
     assert np.array_equal(_word_counts(texts, groups), reference_counts(texts, groups))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(alphabet="将计划已完成问题😀啊 \n", max_size=30), max_size=8))
-def test_word_counts_property(texts):
+def test_word_counts_property(inner_loops, texts):
     groups = [["将", "计划", "啊啊"], ["已", "完成", "问题"], ["😀"]]
     assert np.array_equal(_word_counts(texts, groups), reference_counts(texts, groups))
 

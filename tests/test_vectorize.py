@@ -10,20 +10,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from edu_clf.evaluate import gold_matrix
 from edu_clf.features import ContextAnalyzer, WordAnalyzer, to_records
 from edu_clf.training import build_estimator
-from edu_clf import vectorize
+from edu_clf import kernels
 from edu_clf.vectorize import FastTfidf
 
 COMMON = dict(lowercase=False, sublinear_tf=True)
-
-
-@pytest.fixture(params=["c", "numpy"])
-def inner_loops(request, monkeypatch):
-    """Run a test through the C kernels (edu_clf/_kernels.c) and through the numpy path."""
-    if request.param == "c" and vectorize._KERNELS is None:
-        pytest.skip("the C kernels are not built on this machine")
-    if request.param == "numpy":
-        monkeypatch.setattr(vectorize, "_KERNELS", None)
-    return request.param
 
 
 def reference(analyzer: str, min_df: int):
@@ -87,7 +77,7 @@ def test_key_table_is_a_dict(keys, extra_queries):
 _ODD_TEXT = st.text(st.sampled_from(list("教育工作学校 \t\n\u3000\u00a0，。1a") + ["\U0001F600", "\x00"]), max_size=40)
 
 
-@pytest.mark.skipif(vectorize._KERNELS is None, reason="the C kernels are not built on this machine")
+@pytest.mark.skipif(kernels.KERNELS is None, reason="the C kernels are not built on this machine")
 @settings(max_examples=80, deadline=None)
 @given(st.lists(_ODD_TEXT, min_size=2, max_size=12), st.lists(_ODD_TEXT, max_size=12), st.sampled_from([1, 2, 3]))
 def test_c_kernels_equal_the_numpy_path(train, test, n):
@@ -99,10 +89,10 @@ def test_c_kernels_equal_the_numpy_path(train, test, n):
         except ValueError:  # nothing to learn from (all texts empty)
             continue
         with_c = fast.transform(test)
-        kernels, vectorize._KERNELS = vectorize._KERNELS, None
+        compiled, kernels.KERNELS = kernels.KERNELS, None
         try:
             with_numpy = fast.transform(test)
         finally:
-            vectorize._KERNELS = kernels
+            kernels.KERNELS = compiled
         assert with_c.shape == with_numpy.shape
         assert (with_c != with_numpy).nnz == 0
