@@ -14,6 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(_MSC_VER)
+#include <intrin.h>
+static int ctz64(uint64_t x) { unsigned long i; _BitScanForward64(&i, x); return (int)i; }
+#else
+#define ctz64 __builtin_ctzll
+#endif
+
 #define KERNELS_VERSION 1
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define SPACE_ID (-2)
@@ -25,8 +32,10 @@ typedef struct {
 } Table;
 
 typedef struct {
-    int64_t *cols;      /* columns found in the current row (with repeats) */
-    Py_ssize_t n, cap;
+    int32_t *count;     /* per column: occurrences in the current row (all zero between rows) */
+    uint64_t *seen;     /* bit per column: found in the current row; read in order, it sorts the row */
+    Py_ssize_t lo, hi;  /* the words of `seen` the current row touched: [lo, hi) */
+    Py_ssize_t distinct;
 } Row;
 
 typedef struct {
@@ -46,41 +55,13 @@ static int64_t table_get(const Table *t, int64_t key) {
     }
 }
 
-static int row_push(Row *r, int64_t col) {
-    if (r->n == r->cap) {
-        Py_ssize_t cap = r->cap ? 2 * r->cap : 256;
-        int64_t *p = realloc(r->cols, cap * sizeof(int64_t));
-        if (!p) { PyErr_NoMemory(); return -1; }
-        r->cols = p;
-        r->cap = cap;
-    }
-    r->cols[r->n++] = col;
-    return 0;
-}
-
-static void sort_cols(int64_t *a, Py_ssize_t n) {
-    /* insertion sort for short runs, quicksort (median of three) above */
-    while (n > 24) {
-        int64_t x = a[0], y = a[n / 2], z = a[n - 1], pivot;
-        pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-        Py_ssize_t i = 0, j = n - 1;
-        for (;;) {
-            while (a[i] < pivot) i++;
-            while (a[j] > pivot) j--;
-            if (i >= j) break;
-            int64_t tmp = a[i]; a[i] = a[j]; a[j] = tmp;
-            i++; j--;
-        }
-        sort_cols(a, j + 1);
-        a += j + 1;
-        n -= j + 1;
-    }
-    for (Py_ssize_t i = 1; i < n; i++) {
-        int64_t v = a[i];
-        Py_ssize_t j = i;
-        while (j > 0 && a[j - 1] > v) { a[j] = a[j - 1]; j--; }
-        a[j] = v;
-    }
+static void row_push(Row *r, int64_t col) {
+    if (r->count[col]++) return;
+    r->distinct++;
+    Py_ssize_t w = col >> 6;
+    r->seen[w] |= (uint64_t)1 << (col & 63);
+    if (w < r->lo) r->lo = w;
+    if (w >= r->hi) r->hi = w + 1;
 }
 
 static int out_reserve(Out *o, Py_ssize_t extra) {
@@ -97,20 +78,22 @@ static int out_reserve(Out *o, Py_ssize_t extra) {
     return 0;
 }
 
-/* Close one row: sorted unique columns, tf (log(count) + 1 if sublinear) * idf, l2-normalized. */
+/* Close one row: columns in order, tf (log(count) + 1 if sublinear) * idf, l2-normalized. */
 static int row_finish(Row *r, Out *o, Py_ssize_t row, const double *idf, int sublinear) {
-    sort_cols(r->cols, r->n);
-    if (out_reserve(o, r->n) < 0) return -1;
+    if (out_reserve(o, r->distinct) < 0) return -1;
     Py_ssize_t start = o->n;
-    for (Py_ssize_t i = 0; i < r->n;) {
-        Py_ssize_t j = i + 1;
-        while (j < r->n && r->cols[j] == r->cols[i]) j++;
-        double tf = (double)(j - i);
-        if (sublinear) tf = log(tf) + 1.0;
-        o->indices[o->n] = (int32_t)r->cols[i];
-        o->data[o->n] = tf * idf[r->cols[i]];
-        o->n++;
-        i = j;
+    for (Py_ssize_t w = r->lo; w < r->hi; w++) {
+        uint64_t bits = r->seen[w];
+        r->seen[w] = 0;
+        while (bits) {
+            int64_t col = (w << 6) + ctz64(bits);
+            bits &= bits - 1;
+            int32_t count = r->count[col];
+            r->count[col] = 0;
+            double tf = count == 1 ? 1.0 : (sublinear ? log((double)count) + 1.0 : (double)count);
+            o->indices[o->n] = (int32_t)col;
+            o->data[o->n++] = tf * idf[col];
+        }
     }
     double norm = 0.0;
     for (Py_ssize_t i = start; i < o->n; i++) norm += o->data[i] * o->data[i];
@@ -118,7 +101,9 @@ static int row_finish(Row *r, Out *o, Py_ssize_t row, const double *idf, int sub
     if (norm > 0.0)
         for (Py_ssize_t i = start; i < o->n; i++) o->data[i] /= norm;
     o->indptr[row + 1] = o->n;
-    r->n = 0;
+    r->lo = PY_SSIZE_T_MAX;
+    r->hi = 0;
+    r->distinct = 0;
     return 0;
 }
 
@@ -134,7 +119,7 @@ static PyObject *out_result(Out *o, Py_ssize_t rows) {
 }
 
 static void out_free(Out *o, Row *r) {
-    free(o->indptr); free(o->indices); free(o->data); free(r->cols);
+    free(o->indptr); free(o->indices); free(o->data); free(r->count); free(r->seen);
 }
 
 typedef struct {
@@ -173,6 +158,7 @@ static void tables_close(Tables *t) {
     PyBuffer_Release(&t->pairs); PyBuffer_Release(&t->idf);
 }
 
+/* Count `key` in the row if the table has it. Returns 1 if found, 0 if not, -1 on error. */
 static int push_found(Row *r, const Tables *t, int64_t key) {
     int64_t col = table_get(&t->table, key);
     if (col < 0) return 0;
@@ -180,18 +166,30 @@ static int push_found(Row *r, const Tables *t, int64_t key) {
         PyErr_SetString(PyExc_ValueError, "key table points past the idf array");
         return -1;
     }
-    return row_push(r, col);
+    row_push(r, col);
+    return 1;
+}
+
+static int row_open(Row *r, Py_ssize_t n_cols) {
+    r->count = calloc(n_cols + 1, sizeof(int32_t));
+    r->seen = calloc(n_cols / 64 + 1, sizeof(uint64_t));
+    r->lo = PY_SSIZE_T_MAX;
+    r->hi = 0;
+    if (!r->count || !r->seen) { PyErr_NoMemory(); return -1; }
+    return 0;
 }
 
 PyDoc_STRVAR(char_tfidf_doc,
-"char_tfidf(texts, n_max, table_pairs, idf, sublinear) -> (indptr, indices, data)\n\n"
+"char_tfidf(texts, n_max, table_pairs, idf, sublinear, closed) -> (indptr, indices, data)\n\n"
 "TF-IDF rows of character 1..n_max-grams (n_max <= 3) after collapsing whitespace runs,\n"
-"as bytearrays of int64, int32 and float64 (a CSR matrix with sorted indices).");
+"as bytearrays of int64, int32 and float64 (a CSR matrix with sorted indices).\n"
+"closed: the vocabulary holds the prefix of every n-gram it holds, so an n-gram whose\n"
+"prefix is missing is not looked up.");
 
 static PyObject *char_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *texts, *pairs, *idf;
-    int n_max, sublinear;
-    if (!PyArg_ParseTuple(args, "O!iOOp", &PyList_Type, &texts, &n_max, &pairs, &idf, &sublinear))
+    int n_max, sublinear, closed;
+    if (!PyArg_ParseTuple(args, "O!iOOpp", &PyList_Type, &texts, &n_max, &pairs, &idf, &sublinear, &closed))
         return NULL;
     if (n_max < 1 || n_max > 3) {
         PyErr_SetString(PyExc_ValueError, "n_max must be 1, 2 or 3");
@@ -205,6 +203,7 @@ static PyObject *char_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
     int64_t *codes = NULL;
     Py_ssize_t codes_cap = 0;
     o.indptr = calloc(rows + 1, sizeof(int64_t));
+    if (row_open(&r, t.n_cols) < 0) goto fail;
     if (!o.indptr) { PyErr_NoMemory(); goto fail; }
     for (Py_ssize_t d = 0; d < rows; d++) {
         PyObject *text = PyList_GET_ITEM(texts, d);
@@ -233,15 +232,12 @@ static PyObject *char_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             }
         }
         for (Py_ssize_t i = 0; i < m; i++) {
-            int64_t key = codes[i];
-            if (push_found(&r, &t, key) < 0) goto fail;
-            if (n_max >= 2 && i + 1 < m) {
-                key = (key << 21) | codes[i + 1];
-                if (push_found(&r, &t, key) < 0) goto fail;
-                if (n_max >= 3 && i + 2 < m) {
-                    key = (key << 21) | codes[i + 2];
-                    if (push_found(&r, &t, key) < 0) goto fail;
-                }
+            int64_t key = 0;
+            for (int n = 0; n < n_max && i + n < m; n++) {
+                key = (key << 21) | codes[i + n];
+                int found = push_found(&r, &t, key);
+                if (found < 0) goto fail;
+                if (!found && closed) break;
             }
         }
         if (row_finish(&r, &o, d, t.idf.buf, sublinear) < 0) goto fail;
@@ -269,16 +265,17 @@ static int is_space_token(PyObject *token) {
 }
 
 PyDoc_STRVAR(word_tfidf_doc,
-"word_tfidf(token_lists, index, base, n_max, table_pairs, idf, sublinear) -> (indptr, indices, data)\n\n"
+"word_tfidf(token_lists, index, base, n_max, table_pairs, idf, sublinear, closed) -> (indptr, indices, data)\n\n"
 "TF-IDF rows of word 1..n_max-grams (n_max <= 2). Whitespace tokens are dropped before\n"
-"n-grams are formed; words missing from `index` form no n-gram.");
+"n-grams are formed; words missing from `index` form no n-gram. closed: every word of a\n"
+"bigram in the vocabulary is a unigram in it, so other bigrams are not looked up.");
 
 static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *lists, *index, *pairs, *idf;
     long long base;
-    int n_max, sublinear;
-    if (!PyArg_ParseTuple(args, "O!O!LiOOp", &PyList_Type, &lists, &PyDict_Type, &index, &base, &n_max,
-                          &pairs, &idf, &sublinear))
+    int n_max, sublinear, closed;
+    if (!PyArg_ParseTuple(args, "O!O!LiOOpp", &PyList_Type, &lists, &PyDict_Type, &index, &base, &n_max,
+                          &pairs, &idf, &sublinear, &closed))
         return NULL;
     if (n_max < 1 || n_max > 2 || base < 1) {
         PyErr_SetString(PyExc_ValueError, "n_max must be 1 or 2 and base >= 1");
@@ -290,6 +287,7 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
     Out o = {0};
     Row r = {0};
     o.indptr = calloc(rows + 1, sizeof(int64_t));
+    if (row_open(&r, t.n_cols) < 0) goto fail;
     if (!o.indptr) { PyErr_NoMemory(); goto fail; }
     for (Py_ssize_t d = 0; d < rows; d++) {
         PyObject *tokens = PyList_GET_ITEM(lists, d);
@@ -298,6 +296,7 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             goto fail;
         }
         int64_t prev = -1;
+        int prev_found = 0;
         Py_ssize_t n = PyList_GET_SIZE(tokens);
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *token = PyList_GET_ITEM(tokens, i);
@@ -317,11 +316,15 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             } else {
                 id = -1;
             }
+            int found = 0;
             if (id >= 0) {
-                if (push_found(&r, &t, id) < 0) goto fail;
-                if (n_max >= 2 && prev >= 0 && push_found(&r, &t, base + prev * base + id) < 0) goto fail;
+                found = push_found(&r, &t, id);
+                if (found < 0) goto fail;
+                if (n_max >= 2 && prev >= 0 && (!closed || (found && prev_found))
+                    && push_found(&r, &t, base + prev * base + id) < 0) goto fail;
             }
             prev = id;
+            prev_found = found;
         }
         if (row_finish(&r, &o, d, t.idf.buf, sublinear) < 0) goto fail;
     }

@@ -79,8 +79,9 @@ class ContextAnalyzer:
         self.backend = backend
         self.hmm = hmm
 
-    def __call__(self, record: Record) -> list[str]:
-        words = get_tokenizer(self.backend, self.hmm)
+    def __call__(self, record: Record, words: Callable[[str], list[str]] | None = None) -> list[str]:
+        """`words`: the tokenizer to use (a memoized one when many records share titles and headings)."""
+        words = words or get_tokenizer(self.backend, self.hmm)
         tokens = ["T:" + w for w in words(record.title)] if record.title else ["T:<none>"]
         if record.headings:
             for heading in record.headings:

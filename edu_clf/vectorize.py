@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from itertools import chain, repeat
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,13 +78,15 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         if self.analyzer == "words":
             return list(map(raw_tokenizer(self.tokenizer, self.hmm), _texts(X)))
         from edu_clf.features import ContextAnalyzer, to_records
+        from edu_clf.tokenize import get_tokenizer
         analyze = ContextAnalyzer(self.tokenizer, self.hmm)
+        words = _memo(get_tokenizer(self.tokenizer, self.hmm))  # a title or heading is shared by many contexts
         cache: dict[tuple, list[str]] = {}
         out = []
         for r in to_records(X):
             key = (r.title, r.headings)
             if key not in cache:
-                cache[key] = analyze(r)
+                cache[key] = analyze(r, words)
             out.append(cache[key])
         return out
 
@@ -254,6 +256,23 @@ class FastTfidf(TransformerMixin, BaseEstimator):
             table = self.__dict__["_table"] = KeyTable(self.keys_, self.cols_)
         return table
 
+    def _prefix_closed(self) -> bool:
+        """Whether the vocabulary holds the parts of each n-gram it holds (true unless max_df pruned them).
+
+        Then an n-gram whose shorter part is missing cannot be in it, and the kernels skip its lookup.
+        """
+        closed = self.__dict__.get("_closed")
+        if closed is None:
+            keys, table = self.keys_, self._key_table()
+            if self.analyzer == "chars":
+                parts = keys[keys > _MASK] >> _BITS
+            else:
+                base = self._base(self.word_index_)
+                bigrams = keys[keys >= base] - base
+                parts = np.concatenate([bigrams // base, bigrams % base])
+            closed = self.__dict__["_closed"] = bool((table.lookup(parts) >= 0).all())
+        return closed
+
     def _kernel_matrix(self, X: Sequence[Any]) -> sp.csr_matrix:
         """transform() through the C kernels: one pass per row, no intermediate key arrays."""
         table = self._key_table()
@@ -261,13 +280,14 @@ class FastTfidf(TransformerMixin, BaseEstimator):
             if self.ngram_max > 3:
                 raise ValueError("FastTfidf packs at most 3 characters; use the reference engine")
             parts = kernels.KERNELS.char_tfidf(_texts(X), self.ngram_max, table.pairs(), self.idf_,
-                                               self.sublinear_tf)
+                                               self.sublinear_tf, self._prefix_closed())
         elif self.analyzer in ("words", "context"):
             n_max = self.ngram_max if self.analyzer == "words" else 1
             if n_max > 2:
                 raise ValueError("FastTfidf counts word 1- and 2-grams; use the reference engine for more")
             parts = kernels.KERNELS.word_tfidf(self._token_lists(X), self.word_index_, self._base(self.word_index_),
-                                               n_max, table.pairs(), self.idf_, self.sublinear_tf)
+                                               n_max, table.pairs(), self.idf_, self.sublinear_tf,
+                                               self._prefix_closed())
         else:
             raise ValueError(f"analyzer={self.analyzer!r}; allowed: chars, words, context")
         indptr, indices, data = (np.frombuffer(p, dtype=t) for p, t in zip(parts, (np.int64, np.int32, np.float64)))
@@ -360,6 +380,17 @@ class _Lookup(dict):
             value = -1
         self[word] = value
         return value
+
+
+def _memo(tokenize: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    seen: dict[str, list[str]] = {}
+
+    def words(text: str) -> list[str]:
+        got = seen.get(text)
+        if got is None:
+            got = seen[text] = tokenize(text)
+        return got
+    return words
 
 
 def _texts(X: Sequence[Any]) -> list[str]:
