@@ -55,6 +55,7 @@ BOUNDARY_BEFORE = re.compile(r"[。；：！？;:!?][”’」』）)\]》]*\s*$
 CLOSERS = "”’」』）)]》"
 _HEADING_STOP = re.compile(r"[。！？；;!?]|\s")   # what ends a marker's heading words
 _NON_SPACE = re.compile(r"\S")
+_SENTENCE_SPACE = re.compile(r"[。！？!?][”’」』）)]*(\s)(?=\S)")   # a space after a full stop ends a paragraph
 TITLE_FORBIDDEN = re.compile(r"[。！？；;!?]")
 
 
@@ -253,8 +254,8 @@ class _Segmenter:
                     self.add("dropped", m.start(), m.end())
             for m in self.c.space_run.finditer(self.text, start, end):
                 cuts.append((m.start(), m.end()))
-            for m in re.finditer(r"[。！？!?][”’」』）)]*(\s)(?=\S)", self.text[start:end]):
-                cuts.append((start + m.start(1), start + m.end(1)))
+            for m in _SENTENCE_SPACE.finditer(self.text, start, end):
+                cuts.append((m.start(1), m.end(1)))
             cuts.sort()
             pos = start
             for cs, ce in cuts:
@@ -455,12 +456,13 @@ class _Segmenter:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span without surrounding whitespace (str.isspace's definition, as strip uses)."""
-    part = text[start:end]
-    left = len(part) - len(part.lstrip())
-    if left == len(part):
+    """The span without surrounding whitespace (str.isspace's definition, as strip uses; so does re's \\s)."""
+    first = _NON_SPACE.search(text, start, end)
+    if first is None:
         return start, start
-    return start + left, end - (len(part) - len(part.rstrip()))
+    while text[end - 1].isspace():
+        end -= 1
+    return first.start(), end
 
 
 def _is_han(ch: str) -> bool:
