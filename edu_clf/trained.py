@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from edu_clf.predict import Prediction
 
 FORMAT_NAME = "edu-clf-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: FastTfidf term dicts stored as arrays (format 1 files still load)
 
 
 @dataclass(frozen=True)

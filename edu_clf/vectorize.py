@@ -293,12 +293,53 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         indptr, indices, data = (np.frombuffer(p, dtype=t) for p, t in zip(parts, (np.int64, np.int32, np.float64)))
         return sp.csr_matrix((data, indices, indptr), shape=(len(X), len(self.idf_)))
 
+    # ------------------------------------------------------------ model files
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Term dicts as two arrays, caches dropped: a model file of arrays loads in a fraction of the time."""
+        state = dict(super().__getstate__())
+        for cache in _CACHES:
+            state.pop(cache, None)
+        for name in _PACKED:
+            terms = state.get(name)
+            if isinstance(terms, dict) and _is_numbering(terms):
+                state[name] = _pack_terms(terms)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        for name in _PACKED:
+            if isinstance(state.get(name), tuple):
+                state[name] = _unpack_terms(*state[name])
+        super().__setstate__(state)
+
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")
         return np.asarray(sorted(self.vocabulary_, key=self.vocabulary_.get), dtype=object)
 
 
 _SPACE = -2
+_PACKED = ("vocabulary_", "word_index_")   # term → number dicts, stored packed in model files
+_CACHES = ("_table", "_closed")            # rebuilt on first use
+
+
+def _is_numbering(terms: dict[str, int]) -> bool:
+    """The dict numbers its terms 0 … n-1 (then the term order alone says it)."""
+    return sorted(terms.values()) == list(range(len(terms)))
+
+
+def _pack_terms(terms: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(code points of all terms in number order, end offset of each term)."""
+    ordered = sorted(terms, key=terms.__getitem__)
+    codes = np.frombuffer("".join(ordered).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+    ends = np.cumsum(np.fromiter(map(len, ordered), dtype=np.int64, count=len(ordered)))
+    return codes, ends
+
+
+def _unpack_terms(codes: np.ndarray, ends: np.ndarray) -> dict[str, int]:
+    joined = np.asarray(codes, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    starts = [0] + ends[:-1].tolist()
+    return {joined[a:b]: i for i, (a, b) in enumerate(zip(starts, ends.tolist()))}
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 

@@ -96,3 +96,27 @@ def test_c_kernels_equal_the_numpy_path(train, test, n):
             kernels.KERNELS = compiled
         assert with_c.shape == with_numpy.shape
         assert (with_c != with_numpy).nnz == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=6), unique=True, max_size=40))
+def test_packed_terms_round_trip(terms):
+    """Term dicts are stored as code points + ends; any str (spaces, astral, lone surrogates) survives."""
+    from edu_clf.vectorize import _pack_terms, _unpack_terms
+    numbered = {t: i for i, t in enumerate(terms)}
+    assert _unpack_terms(*_pack_terms(numbered)) == numbered
+
+
+def test_state_is_packed_and_old_dict_state_still_loads(gold_items):
+    import pickle
+    fitted = FastTfidf("words", 2).fit([it.text for it in gold_items])
+    expected = fitted.transform([it.text for it in gold_items[:20]])
+    state = fitted.__getstate__()
+    assert isinstance(state["vocabulary_"], tuple) and "_table" not in state
+    assert isinstance(fitted.vocabulary_, dict)  # packing works on a copy
+    again = pickle.loads(pickle.dumps(fitted))
+    assert again.vocabulary_ == fitted.vocabulary_ and again.word_index_ == fitted.word_index_
+    old = FastTfidf.__new__(FastTfidf)  # a format-1 model file: plain dicts
+    old.__setstate__(dict(fitted.__dict__))
+    for model in (again, old):
+        assert (model.transform([it.text for it in gold_items[:20]]) != expected).nnz == 0
