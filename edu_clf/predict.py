@@ -76,21 +76,24 @@ def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, e
         from edu_clf.explain import Explainer
         explainer = Explainer(model.estimator)
     kinds, topics = model.estimator.classes_
+    # best label and its score for all rows at once; per-row numpy calls would cost more than the model
+    rows = np.arange(len(records))
+    best = [p.argmax(axis=1) for p in probas]
+    labels = [[str(c) for c in classes[b]] for classes, b in zip((kinds, topics), best)]
+    scores = [p[rows, b].tolist() for p, b in zip(probas, best)]
     out = []
     for i, (x, record) in enumerate(zip(items, records)):
         doc_id, index, title, headings = _identity(x, i)
-        kind_row, topic_row = probas[0][i], probas[1][i]
-        kj, tj = int(kind_row.argmax()), int(topic_row.argmax())
+        kind, topic = labels[0][i], labels[1][i]
         explanation = {}
         if explainer is not None:
-            explanation = explainer.explain_row(matrix[i], (str(kinds[kj]), str(topics[tj])), explain)
+            explanation = explainer.explain_row(matrix[i], (kind, topic), explain)
         out.append(Prediction(
             doc_id=doc_id, item=index, title=title if title else record.title,
             headings=headings if headings else record.headings, text=record.text,
-            kind=str(kinds[kj]), kind_score=float(kind_row[kj]), topic=str(topics[tj]),
-            topic_score=float(topic_row[tj]),
-            kind_top=_top(kinds, kind_row, top_k) if top_k > 1 else (),
-            topic_top=_top(topics, topic_row, top_k) if top_k > 1 else (),
+            kind=kind, kind_score=scores[0][i], topic=topic, topic_score=scores[1][i],
+            kind_top=_top(kinds, probas[0][i], top_k) if top_k > 1 else (),
+            topic_top=_top(topics, probas[1][i], top_k) if top_k > 1 else (),
             explanation=explanation))
     return out
 

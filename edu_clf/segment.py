@@ -436,7 +436,7 @@ class _Segmenter:
                 sub_heading = text
                 self.add("heading", s, e, doc_id)
                 continue
-            headings = tuple(h for _, h in stack if h) + ((sub_heading,) if sub_heading else ())
+            headings = tuple([h for _, h in stack if h] + ([sub_heading] if sub_heading else []))
             items.append(Item(doc_id=doc_id, item=len(items), title=self.title, headings=headings,
                               text=text, span=(s, e)))
             self.add("item", s, e, doc_id)
