@@ -179,6 +179,37 @@ static int row_open(Row *r, Py_ssize_t n_cols) {
     return 0;
 }
 
+/* What both TF-IDF kernels hold while they run: the table, the output and the row being built. */
+typedef struct {
+    Tables t;
+    Out o;
+    Row r;
+    Py_ssize_t rows;
+} Job;
+
+static void job_free(Job *j) {
+    out_free(&j->o, &j->r);
+    tables_close(&j->t);
+}
+
+static int job_open(Job *j, PyObject *pairs, PyObject *idf, Py_ssize_t rows) {
+    memset(j, 0, sizeof(*j));
+    j->rows = rows;
+    if (tables_open(&j->t, pairs, idf) < 0) return -1;
+    j->o.indptr = calloc(rows + 1, sizeof(int64_t));
+    if (!j->o.indptr) { PyErr_NoMemory(); job_free(j); return -1; }
+    if (row_open(&j->r, j->t.n_cols) < 0) { job_free(j); return -1; }
+    return 0;
+}
+
+/* The CSR parts, or NULL after an error; frees the job either way. */
+static PyObject *job_finish(Job *j, int ok) {
+    PyObject *result = ok ? out_result(&j->o, j->rows) : NULL;
+    job_free(j);
+    return result;
+}
+
+
 PyDoc_STRVAR(char_tfidf_doc,
 "char_tfidf(texts, n_max, table_pairs, idf, sublinear, closed) -> (indptr, indices, data)\n\n"
 "TF-IDF rows of character 1..n_max-grams (n_max <= 3) after collapsing whitespace runs,\n"
@@ -195,16 +226,11 @@ static PyObject *char_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "n_max must be 1, 2 or 3");
         return NULL;
     }
-    Tables t;
-    if (tables_open(&t, pairs, idf) < 0) return NULL;
     Py_ssize_t rows = PyList_GET_SIZE(texts);
-    Out o = {0};
-    Row r = {0};
+    Job j;
+    if (job_open(&j, pairs, idf, rows) < 0) return NULL;
     int64_t *codes = NULL;
     Py_ssize_t codes_cap = 0;
-    o.indptr = calloc(rows + 1, sizeof(int64_t));
-    if (row_open(&r, t.n_cols) < 0) goto fail;
-    if (!o.indptr) { PyErr_NoMemory(); goto fail; }
     for (Py_ssize_t d = 0; d < rows; d++) {
         PyObject *text = PyList_GET_ITEM(texts, d);
         if (!PyUnicode_Check(text)) {
@@ -235,23 +261,18 @@ static PyObject *char_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             int64_t key = 0;
             for (int n = 0; n < n_max && i + n < m; n++) {
                 key = (key << 21) | codes[i + n];
-                int found = push_found(&r, &t, key);
+                int found = push_found(&j.r, &j.t, key);
                 if (found < 0) goto fail;
                 if (!found && closed) break;
             }
         }
-        if (row_finish(&r, &o, d, t.idf.buf, sublinear) < 0) goto fail;
+        if (row_finish(&j.r, &j.o, d, j.t.idf.buf, sublinear) < 0) goto fail;
     }
-    PyObject *result = out_result(&o, rows);
     free(codes);
-    out_free(&o, &r);
-    tables_close(&t);
-    return result;
+    return job_finish(&j, 1);
 fail:
     free(codes);
-    out_free(&o, &r);
-    tables_close(&t);
-    return NULL;
+    return job_finish(&j, 0);
 }
 
 static int is_space_token(PyObject *token) {
@@ -281,14 +302,9 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "n_max must be 1 or 2 and base >= 1");
         return NULL;
     }
-    Tables t;
-    if (tables_open(&t, pairs, idf) < 0) return NULL;
     Py_ssize_t rows = PyList_GET_SIZE(lists);
-    Out o = {0};
-    Row r = {0};
-    o.indptr = calloc(rows + 1, sizeof(int64_t));
-    if (row_open(&r, t.n_cols) < 0) goto fail;
-    if (!o.indptr) { PyErr_NoMemory(); goto fail; }
+    Job j;
+    if (job_open(&j, pairs, idf, rows) < 0) return NULL;
     for (Py_ssize_t d = 0; d < rows; d++) {
         PyObject *tokens = PyList_GET_ITEM(lists, d);
         if (!PyList_Check(tokens)) {
@@ -318,24 +334,19 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             }
             int found = 0;
             if (id >= 0) {
-                found = push_found(&r, &t, id);
+                found = push_found(&j.r, &j.t, id);
                 if (found < 0) goto fail;
                 if (n_max >= 2 && prev >= 0 && (!closed || (found && prev_found))
-                    && push_found(&r, &t, base + prev * base + id) < 0) goto fail;
+                    && push_found(&j.r, &j.t, base + prev * base + id) < 0) goto fail;
             }
             prev = id;
             prev_found = found;
         }
-        if (row_finish(&r, &o, d, t.idf.buf, sublinear) < 0) goto fail;
+        if (row_finish(&j.r, &j.o, d, j.t.idf.buf, sublinear) < 0) goto fail;
     }
-    PyObject *result = out_result(&o, rows);
-    out_free(&o, &r);
-    tables_close(&t);
-    return result;
+    return job_finish(&j, 1);
 fail:
-    out_free(&o, &r);
-    tables_close(&t);
-    return NULL;
+    return job_finish(&j, 0);
 }
 
 PyDoc_STRVAR(gram_counts_doc,
