@@ -52,8 +52,7 @@ class FastTfidf(TransformerMixin, BaseEstimator):
 
     def _char_keys(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(document index, key) of every character n-gram."""
-        if self.ngram_max > 3:
-            raise ValueError("FastTfidf packs at most 3 characters; use the reference engine")
+        self._n_max()
         texts = [_WHITESPACES.sub(" ", t) for t in texts]
         codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
@@ -72,6 +71,17 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         if not keys:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(docs), np.concatenate(keys)
+
+    def _n_max(self) -> int:
+        """The longest n-gram this analyzer counts, within what the integer keys can hold."""
+        if self.analyzer == "chars":
+            if self.ngram_max > 3:
+                raise ValueError("FastTfidf packs at most 3 characters; use the reference engine")
+            return self.ngram_max
+        n_max = self.ngram_max if self.analyzer == "words" else 1
+        if n_max > 2:
+            raise ValueError("FastTfidf counts word 1- and 2-grams; use the reference engine for more")
+        return n_max
 
     def _token_lists(self, X: Sequence[Any]) -> list[list[str]]:
         """Raw tokens per document (whitespace tokens included; `_Lookup` drops them)."""
@@ -113,9 +123,7 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         base = self._base(index)
         known = ids >= 0
         docs, keys = [doc_of[known]], [ids[known]]
-        n_max = self.ngram_max if self.analyzer == "words" else 1
-        if n_max > 2:
-            raise ValueError("FastTfidf counts word 1- and 2-grams; use the reference engine for more")
+        n_max = self._n_max()
         if n_max >= 2 and len(ids) > 1:
             valid = (doc_of[1:] == doc_of[:-1]) & known[:-1] & known[1:]
             docs.append(doc_of[:-1][valid])
@@ -277,16 +285,11 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         """transform() through the C kernels: one pass per row, no intermediate key arrays."""
         table = self._key_table()
         if self.analyzer == "chars":
-            if self.ngram_max > 3:
-                raise ValueError("FastTfidf packs at most 3 characters; use the reference engine")
-            parts = kernels.KERNELS.char_tfidf(_texts(X), self.ngram_max, table.pairs(), self.idf_,
+            parts = kernels.KERNELS.char_tfidf(_texts(X), self._n_max(), table.pairs(), self.idf_,
                                                self.sublinear_tf, self._prefix_closed())
         elif self.analyzer in ("words", "context"):
-            n_max = self.ngram_max if self.analyzer == "words" else 1
-            if n_max > 2:
-                raise ValueError("FastTfidf counts word 1- and 2-grams; use the reference engine for more")
             parts = kernels.KERNELS.word_tfidf(self._token_lists(X), self.word_index_, self._base(self.word_index_),
-                                               n_max, table.pairs(), self.idf_, self.sublinear_tf,
+                                               self._n_max(), table.pairs(), self.idf_, self.sublinear_tf,
                                                self._prefix_closed())
         else:
             raise ValueError(f"analyzer={self.analyzer!r}; allowed: chars, words, context")
