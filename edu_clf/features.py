@@ -134,7 +134,8 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         text = np.log1p(counts) / 3.0
         tail = np.array([[float(not r.headings), float(not r.title), min(len(r.text), 1000) / 1000.0] for r in X],
                         dtype=np.float64).reshape(len(X), 3)
-        context = np.asarray(context_rows, dtype=np.float64).reshape(len(X), -1)
+        n_context = 2 * len(lex.get("heading", {})) + len(lex.get("title", {}))
+        context = np.asarray(context_rows, dtype=np.float64).reshape(len(X), n_context)
         return sp.csr_matrix(np.hstack([context, text, tail]))
 
     @staticmethod

@@ -47,3 +47,8 @@ def test_to_records_accepts_items_dicts_and_strings(gold_items):
     item = gold_items[1]
     from_item, from_dict, from_str = to_records([item, item.to_dict(), "纯文本"])
     assert from_item == from_dict and from_str == Record("纯文本", "", ())
+
+
+def test_cue_features_of_no_items_is_an_empty_matrix():
+    cues = CueFeatures(load_cues().to_dict()).fit([])
+    assert cues.transform([]).shape == (0, len(cues.feature_names_))
