@@ -121,13 +121,15 @@ class CueFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X: Sequence[Record]) -> sp.csr_matrix:
         lex = self.lexicons or {}
         X = to_records(X)
+        heading_cues = [_any_of(tuple(words)) for words in lex.get("heading", {}).values()]
+        title_cues = [_any_of(tuple(words)) for words in lex.get("title", {}).values()]
         context_cache: dict[tuple[str, tuple[str, ...]], list[float]] = {}
         context_rows = []
         for r in X:  # context cues are shared by all items of a document: computed once per context
             key = (r.title, r.headings)
             row = context_cache.get(key)
             if row is None:
-                row = context_cache[key] = self._context_row(r, lex)
+                row = context_cache[key] = self._context_row(r, heading_cues, title_cues)
             context_rows.append(row)
         groups = list(lex.get("text", {}).values())
         counts = _word_counts([r.text for r in X], groups)
@@ -139,16 +141,17 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         return sp.csr_matrix(np.hstack([context, text, tail]))
 
     @staticmethod
-    def _context_row(r: Record, lex: dict[str, dict[str, list[str]]]) -> list[float]:
+    def _context_row(r: Record, heading_cues: list[Callable[[str], Any]],
+                     title_cues: list[Callable[[str], Any]]) -> list[float]:
+        """Per heading group: in the nearest heading, in any heading; per title group: in the title."""
         row = []
         nearest = r.headings[-1] if r.headings else ""
         joined = " ".join(r.headings)
-        for words in lex.get("heading", {}).values():
-            contains = _any_of(tuple(words))
+        for contains in heading_cues:
             row.append(float(contains(nearest) is not None))
             row.append(float(contains(joined) is not None))
-        for words in lex.get("title", {}).values():
-            row.append(float(_any_of(tuple(words))(r.title) is not None))
+        for contains in title_cues:
+            row.append(float(contains(r.title) is not None))
         return row
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
