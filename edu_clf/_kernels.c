@@ -21,7 +21,7 @@ static int ctz64(uint64_t x) { unsigned long i; _BitScanForward64(&i, x); return
 #define ctz64 __builtin_ctzll
 #endif
 
-#define KERNELS_VERSION 1
+#define KERNELS_VERSION 2
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define SPACE_ID (-2)
 
@@ -285,6 +285,30 @@ static int is_space_token(PyObject *token) {
     return 1;
 }
 
+/* The word n-gram state of one row: the previous word's id and whether it was found. */
+typedef struct {
+    Job *j;
+    const void *index;  /* for jieba_word_tfidf: its WordIndex */
+    int64_t base;
+    int n_max, closed;
+    int64_t prev;
+    int prev_found;
+} WordRow;
+
+/* Count word `id` (-1: unknown) and the bigram it closes. */
+static int word_row_push(WordRow *w, int64_t id) {
+    int found = 0;
+    if (id >= 0) {
+        found = push_found(&w->j->r, &w->j->t, id);
+        if (found < 0) return -1;
+        if (w->n_max >= 2 && w->prev >= 0 && (!w->closed || (found && w->prev_found))
+            && push_found(&w->j->r, &w->j->t, w->base + w->prev * w->base + id) < 0) return -1;
+    }
+    w->prev = id;
+    w->prev_found = found;
+    return 0;
+}
+
 PyDoc_STRVAR(word_tfidf_doc,
 "word_tfidf(token_lists, index, base, n_max, table_pairs, idf, sublinear, closed) -> (indptr, indices, data)\n\n"
 "TF-IDF rows of word 1..n_max-grams (n_max <= 2). Whitespace tokens are dropped before\n"
@@ -305,14 +329,15 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_ssize_t rows = PyList_GET_SIZE(lists);
     Job j;
     if (job_open(&j, pairs, idf, rows) < 0) return NULL;
+    WordRow w = {&j, NULL, base, n_max, closed, -1, 0};
     for (Py_ssize_t d = 0; d < rows; d++) {
         PyObject *tokens = PyList_GET_ITEM(lists, d);
         if (!PyList_Check(tokens)) {
             PyErr_Format(PyExc_TypeError, "token_lists[%zd] is not a list", d);
             goto fail;
         }
-        int64_t prev = -1;
-        int prev_found = 0;
+        w.prev = -1;
+        w.prev_found = 0;
         Py_ssize_t n = PyList_GET_SIZE(tokens);
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *token = PyList_GET_ITEM(tokens, i);
@@ -332,15 +357,7 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             } else {
                 id = -1;
             }
-            int found = 0;
-            if (id >= 0) {
-                found = push_found(&j.r, &j.t, id);
-                if (found < 0) goto fail;
-                if (n_max >= 2 && prev >= 0 && (!closed || (found && prev_found))
-                    && push_found(&j.r, &j.t, base + prev * base + id) < 0) goto fail;
-            }
-            prev = id;
-            prev_found = found;
+            if (word_row_push(&w, id) < 0) goto fail;
         }
         if (row_finish(&j.r, &j.o, d, j.t.idf.buf, sublinear) < 0) goto fail;
     }
@@ -398,10 +415,533 @@ static PyObject *gram_counts(PyObject *Py_UNUSED(self), PyObject *args) {
     return out;
 }
 
+/* ------------------------------------------------------------------ jieba, HMM off
+ *
+ * A port of jieba's precise mode without HMM (jieba.Tokenizer.cut(..., HMM=False)):
+ * text is split into blocks of [\u4E00-\u9FD5a-zA-Z0-9+#&._%-]; outside them every
+ * non-space character is a token; inside, the route through the dictionary DAG
+ * with the highest sum of log(freq) - log(total) wins (ties: the longer word), and
+ * runs of single [a-zA-Z0-9] characters on that route are joined. The dictionary is
+ * jieba's dict.txt read as jieba's gen_pfdict reads it: a prefix trie whose nodes
+ * carry the frequency (0 for a prefix that is not a word).
+ */
+
+/* The dictionary as it is read: a prefix trie in a hash table (parent node, code point) → node. */
+typedef struct {
+    int64_t key;        /* (parent node << 21) | code point; -1 for an empty slot */
+    int32_t node;
+    int32_t pad;
+} TrieSlot;
+
+typedef struct {
+    TrieSlot *slots;
+    uint64_t mask;
+    int shift;
+    Py_ssize_t used;
+    int32_t *root;      /* child of the root for code points < 0x10000 (0: none) */
+    int64_t *freq;      /* per node; 0 for a prefix that is not a word */
+    Py_ssize_t n_nodes, cap_nodes;
+} Builder;
+
+#define MEMO_BITS 16
+#define MEMO_SIZE ((Py_ssize_t)1 << MEMO_BITS)
+#define MEMO_KEY (((uint64_t)1 << 41) - 1)
+
+typedef struct {
+    double logf;        /* log(freq) for a word, -1 for a prefix that is not one */
+    int32_t first, end; /* its children: nodes first .. end - 1 */
+} TrieNode;
+
+/* The dictionary as it is used: the same trie with nodes numbered breadth first, so that the
+ * children of a node are consecutive nodes, sorted by code point, found by binary search in a
+ * few cache lines (a hash table of 600k nodes would miss the cache on most steps). */
+typedef struct {
+    int32_t *root;      /* child of the root for code points < 0x10000 (0: none) */
+    TrieNode *node;
+    Py_UCS4 *code;      /* the code point leading to each node */
+    uint64_t *memo;     /* recent child lookups, (node << 21 | code point) | child << 41; 0: empty */
+    Py_ssize_t n_nodes;
+    double logtotal;
+} JiebaDict;
+
+#define JIEBA_DICT_CAPSULE "edu_clf._kernels.JiebaDict"
+#define WORD_INDEX_CAPSULE "edu_clf._kernels.WordIndex"
+
+static void builder_free(Builder *b) {
+    free(b->slots); free(b->root); free(b->freq);
+}
+
+static void jieba_dict_free(JiebaDict *d) {
+    if (!d) return;
+    free(d->root); free(d->node); free(d->code); free(d->memo); free(d);
+}
+
+static int trie_slots_alloc(Builder *d, int bits) {
+    Py_ssize_t size = (Py_ssize_t)1 << bits;
+    d->slots = malloc(size * sizeof(TrieSlot));
+    if (!d->slots) return -1;
+    for (Py_ssize_t i = 0; i < size; i++) d->slots[i].key = -1;
+    d->mask = (uint64_t)size - 1;
+    d->shift = 64 - bits;
+    return 0;
+}
+
+static void trie_put(Builder *d, int64_t key, int32_t node) {
+    uint64_t slot = ((uint64_t)key * GOLDEN) >> d->shift;
+    while (d->slots[slot].key != -1) slot = (slot + 1) & d->mask;
+    d->slots[slot].key = key;
+    d->slots[slot].node = node;
+    d->used++;
+}
+
+static int trie_grow(Builder *d) {
+    TrieSlot *old = d->slots;
+    Py_ssize_t old_size = (Py_ssize_t)d->mask + 1;
+    int bits = 64 - d->shift + 1;
+    if (trie_slots_alloc(d, bits) < 0) { d->slots = old; return -1; }
+    d->used = 0;
+    for (Py_ssize_t i = 0; i < old_size; i++)
+        if (old[i].key != -1) trie_put(d, old[i].key, old[i].node);
+    free(old);
+    return 0;
+}
+
+static int32_t builder_child(const Builder *d, int32_t node, Py_UCS4 ch) {
+    if (node == 0 && ch < 0x10000) return d->root[ch];
+    int64_t key = ((int64_t)node << 21) | (int64_t)ch;
+    uint64_t slot = ((uint64_t)key * GOLDEN) >> d->shift;
+    for (;;) {
+        int64_t k = d->slots[slot].key;
+        if (k == key) return d->slots[slot].node;
+        if (k == -1) return 0;
+        slot = (slot + 1) & d->mask;
+    }
+}
+
+/* The child of `node` for `ch`, made if missing; -1 when out of memory. */
+static int32_t trie_add(Builder *d, int32_t node, Py_UCS4 ch) {
+    int32_t child = builder_child(d, node, ch);
+    if (child) return child;
+    if (d->n_nodes == d->cap_nodes) {
+        Py_ssize_t cap = d->cap_nodes * 2;
+        int64_t *f = realloc(d->freq, cap * sizeof(int64_t));
+        if (!f) return -1;
+        d->freq = f;
+        d->cap_nodes = cap;
+    }
+    child = (int32_t)d->n_nodes++;
+    d->freq[child] = 0;
+    if (node == 0 && ch < 0x10000) {
+        d->root[ch] = child;
+        return child;
+    }
+    if ((d->used + 1) * 4 > (Py_ssize_t)(d->mask + 1) * 3 && trie_grow(d) < 0) return -1;
+    trie_put(d, ((int64_t)node << 21) | (int64_t)ch, child);
+    return child;
+}
+
+typedef struct { int32_t parent, child; Py_UCS4 ch; } Edge;
+
+static int edge_order(const void *a, const void *b) {
+    const Edge *x = a, *y = b;
+    if (x->parent != y->parent) return x->parent < y->parent ? -1 : 1;
+    return x->ch < y->ch ? -1 : (x->ch > y->ch);
+}
+
+/* Renumber the builder's trie breadth first into a JiebaDict; NULL when out of memory. */
+static JiebaDict *builder_freeze(const Builder *b, double total) {
+    Py_ssize_t n = b->n_nodes, n_edges = 0;
+    JiebaDict *d = calloc(1, sizeof(JiebaDict));
+    Edge *edges = malloc((n > 1 ? n - 1 : 1) * sizeof(Edge));
+    Py_ssize_t *start = calloc(n + 1, sizeof(Py_ssize_t));
+    int32_t *queue = malloc(n * sizeof(int32_t));
+    if (!d || !edges || !start || !queue) goto fail;
+    for (Py_UCS4 ch = 0; ch < 0x10000; ch++)
+        if (b->root[ch]) edges[n_edges++] = (Edge){0, b->root[ch], ch};
+    for (uint64_t i = 0; i <= b->mask; i++)
+        if (b->slots[i].key != -1)
+            edges[n_edges++] = (Edge){(int32_t)(b->slots[i].key >> 21), b->slots[i].node,
+                                      (Py_UCS4)(b->slots[i].key & 0x1FFFFF)};
+    qsort(edges, n_edges, sizeof(Edge), edge_order);
+    for (Py_ssize_t e = 0; e < n_edges; e++) start[edges[e].parent + 1]++;
+    for (Py_ssize_t i = 0; i < n; i++) start[i + 1] += start[i];
+    d->n_nodes = n;
+    d->root = calloc(0x10000, sizeof(int32_t));
+    d->node = malloc(n * sizeof(TrieNode));
+    d->code = malloc(n * sizeof(Py_UCS4));
+    d->memo = calloc(MEMO_SIZE, sizeof(uint64_t));
+    if (!d->root || !d->node || !d->code || !d->memo || n >= (1 << 22)) goto fail;
+    Py_ssize_t head = 0, tail = 1;
+    queue[0] = 0;              /* old ids in breadth-first order: position = new id */
+    d->code[0] = 0;
+    while (head < tail) {
+        int32_t old = queue[head];
+        d->node[head].first = (int32_t)tail;
+        d->node[head].logf = b->freq[old] > 0 ? log((double)b->freq[old]) : -1.0;
+        for (Py_ssize_t e = start[old]; e < start[old + 1]; e++) {
+            d->code[tail] = edges[e].ch;
+            if (head == 0 && edges[e].ch < 0x10000) d->root[edges[e].ch] = (int32_t)tail;
+            queue[tail++] = edges[e].child;
+        }
+        d->node[head].end = (int32_t)tail;
+        head++;
+    }
+    d->logtotal = log(total > 0 ? total : 1.0);
+    free(edges); free(start); free(queue);
+    return d;
+fail:
+    free(edges); free(start); free(queue);
+    jieba_dict_free(d);
+    return NULL;
+}
+
+static inline int32_t trie_search(const JiebaDict *d, int32_t node, Py_UCS4 ch) {
+    int32_t lo = d->node[node].first, n = d->node[node].end - lo;
+    if (n <= 0) return 0;
+    const Py_UCS4 *base = d->code + lo;
+    while (n > 1) {  /* branch-free lower bound: the comparisons are unpredictable */
+        int32_t half = n >> 1;
+        base = base[half - 1] < ch ? base + half : base;
+        n -= half;
+    }
+    return *base == ch ? (int32_t)(base - d->code) : 0;
+}
+
+/* The child of `node` for `ch` (0: none). Reports repeat their character pairs, so a small
+ * memo of recent lookups, which stays in cache, answers most of them. */
+static inline int32_t trie_child(const JiebaDict *d, int32_t node, Py_UCS4 ch) {
+    if (node == 0 && ch < 0x10000) return d->root[ch];
+    uint64_t key = ((uint64_t)node << 21) | ch;
+    uint64_t *slot = d->memo + ((key * GOLDEN) >> (64 - MEMO_BITS));
+    if ((*slot & MEMO_KEY) == key) return (int32_t)(*slot >> 41);
+    int32_t child = trie_search(d, node, ch);
+    *slot = key | ((uint64_t)child << 41);
+    return child;
+}
+
+static inline int ascii_space(Py_UCS4 ch) {
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == 0x0b || ch == 0x0c;
+}
+
+static void jieba_dict_capsule_free(PyObject *capsule) {
+    jieba_dict_free(PyCapsule_GetPointer(capsule, JIEBA_DICT_CAPSULE));
+}
+
+PyDoc_STRVAR(jieba_dict_doc,
+"jieba_dict(text, name) -> capsule\n\n"
+"jieba's dictionary from the text of its dict.txt (lines `word freq [tag]`), read as\n"
+"jieba's gen_pfdict does: a later line for the same word replaces its frequency, the total\n"
+"sums every line. `name` is only used in error messages.");
+
+static PyObject *jieba_dict(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *text;
+    const char *name;
+    if (!PyArg_ParseTuple(args, "Us", &text, &name)) return NULL;
+    Builder b = {0};
+    b.cap_nodes = 1 << 16;
+    b.freq = malloc(b.cap_nodes * sizeof(int64_t));
+    b.root = calloc(0x10000, sizeof(int32_t));
+    if (!b.freq || !b.root || trie_slots_alloc(&b, 16) < 0) { builder_free(&b); return PyErr_NoMemory(); }
+    b.n_nodes = 1;
+    b.freq[0] = 0;
+    int kind = PyUnicode_KIND(text);
+    const void *raw = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), pos = 0, lineno = 0;
+    int64_t total = 0;
+    while (pos < len) {
+        Py_ssize_t end = pos;
+        while (end < len && PyUnicode_READ(kind, raw, end) != '\n') end++;
+        Py_ssize_t next = end + 1, s = pos, e = end;
+        lineno++;
+        while (s < e && ascii_space(PyUnicode_READ(kind, raw, s))) s++;
+        while (e > s && ascii_space(PyUnicode_READ(kind, raw, e - 1))) e--;
+        Py_ssize_t w = s;
+        while (w < e && PyUnicode_READ(kind, raw, w) != ' ') w++;
+        Py_ssize_t f = w + 1, fe = f;
+        while (fe < e && PyUnicode_READ(kind, raw, fe) != ' ') fe++;
+        int64_t freq = 0;
+        int ok = w < e && fe > f && fe - f < 18;
+        for (Py_ssize_t i = f; ok && i < fe; i++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, raw, i);
+            if (ch < '0' || ch > '9') ok = 0;
+            else freq = freq * 10 + (ch - '0');
+        }
+        if (!ok) {
+            builder_free(&b);
+            PyErr_Format(PyExc_ValueError, "invalid dictionary entry in %s at line %zd", name, lineno);
+            return NULL;
+        }
+        int32_t node = 0;
+        for (Py_ssize_t i = s; i < w; i++) {
+            node = trie_add(&b, node, PyUnicode_READ(kind, raw, i));
+            if (node < 0) { builder_free(&b); return PyErr_NoMemory(); }
+        }
+        b.freq[node] = freq;
+        total += freq;
+        pos = next;
+    }
+    JiebaDict *d = builder_freeze(&b, (double)total);
+    builder_free(&b);
+    if (!d) return PyErr_NoMemory();
+    PyObject *capsule = PyCapsule_New(d, JIEBA_DICT_CAPSULE, jieba_dict_capsule_free);
+    if (!capsule) jieba_dict_free(d);
+    return capsule;
+}
+
+static inline int jieba_block_char(Py_UCS4 ch) {
+    return (ch >= 0x4E00 && ch <= 0x9FD5) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+        || (ch >= '0' && ch <= '9') || ch == '+' || ch == '#' || ch == '&' || ch == '.' || ch == '_'
+        || ch == '%' || ch == '-';
+}
+
+static inline int jieba_eng_char(Py_UCS4 ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* Scratch space for one text: its code points and the DP route. */
+typedef struct {
+    Py_UCS4 *codes;
+    double *score;
+    Py_ssize_t *next;
+    Py_ssize_t cap;
+} Cut;
+
+static int cut_reserve(Cut *c, Py_ssize_t len) {
+    if (len + 1 <= c->cap) return 0;
+    Py_ssize_t cap = len + 1 > 2 * c->cap ? len + 1 : 2 * c->cap;
+    Py_UCS4 *codes = realloc(c->codes, cap * sizeof(Py_UCS4));
+    if (codes) c->codes = codes;
+    double *score = realloc(c->score, cap * sizeof(double));
+    if (score) c->score = score;
+    Py_ssize_t *next = realloc(c->next, cap * sizeof(Py_ssize_t));
+    if (next) c->next = next;
+    if (!codes || !score || !next) { PyErr_NoMemory(); return -1; }
+    c->cap = cap;
+    return 0;
+}
+
+static void cut_free(Cut *c) { free(c->codes); free(c->score); free(c->next); }
+
+/* Token spans of `text` as jieba HMM-off cuts it, whitespace tokens left out:
+ * emit(ctx, start, end) is called per token in order; it returns -1 to stop with an error. */
+typedef int (*EmitFn)(void *ctx, const Py_UCS4 *codes, Py_ssize_t start, Py_ssize_t end);
+
+static int jieba_cut_text(const JiebaDict *d, Cut *c, PyObject *text, EmitFn emit, void *ctx) {
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    if (cut_reserve(c, len) < 0) return -1;
+    if (!PyUnicode_AsUCS4(text, c->codes, c->cap, 0)) return -1;
+    const Py_UCS4 *codes = c->codes;
+    Py_ssize_t i = 0;
+    while (i < len) {
+        if (!jieba_block_char(codes[i])) {
+            if (!Py_UNICODE_ISSPACE(codes[i]) && emit(ctx, codes, i, i + 1) < 0) return -1;
+            i++;
+            continue;
+        }
+        Py_ssize_t s = i, e = i;
+        while (e < len && jieba_block_char(codes[e])) e++;
+        /* route[k] = max over words k..x of (log f - log total) + route[x + 1]; ties go to the larger x */
+        c->score[e] = 0.0;
+        for (Py_ssize_t k = e - 1; k >= s; k--) {
+            double best = 0.0;
+            Py_ssize_t best_x = -1;
+            int32_t node = 0;
+            for (Py_ssize_t x = k; x < e; x++) {
+                node = trie_child(d, node, codes[x]);
+                if (!node) break;
+                double logf = d->node[node].logf;
+                if (logf >= 0.0) {
+                    double sc = logf - d->logtotal + c->score[x + 1];
+                    if (best_x < 0 || sc >= best) { best = sc; best_x = x; }
+                }
+            }
+            if (best_x < 0) {  /* no word starts here: the character alone, frequency `or 1` */
+                best = 0.0 - d->logtotal + c->score[k + 1];
+                best_x = k;
+            }
+            c->score[k] = best;
+            c->next[k] = best_x + 1;
+        }
+        Py_ssize_t x = s, buf = -1;
+        while (x < e) {
+            Py_ssize_t y = c->next[x];
+            if (y - x == 1 && jieba_eng_char(codes[x])) {
+                if (buf < 0) buf = x;
+            } else {
+                if (buf >= 0 && emit(ctx, codes, buf, x) < 0) return -1;
+                buf = -1;
+                if (emit(ctx, codes, x, y) < 0) return -1;
+            }
+            x = y;
+        }
+        if (buf >= 0 && emit(ctx, codes, buf, e) < 0) return -1;
+        i = e;
+    }
+    return 0;
+}
+
+static int emit_str(void *ctx, const Py_UCS4 *codes, Py_ssize_t start, Py_ssize_t end) {
+    PyObject *word = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, codes + start, end - start);
+    if (!word) return -1;
+    int rc = PyList_Append((PyObject *)ctx, word);
+    Py_DECREF(word);
+    return rc;
+}
+
+PyDoc_STRVAR(jieba_cut_doc,
+"jieba_cut(dictionary, text) -> list of str\n\n"
+"jieba.lcut(text, HMM=False) without its whitespace tokens.");
+
+static PyObject *jieba_cut(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *capsule, *text;
+    if (!PyArg_ParseTuple(args, "OU", &capsule, &text)) return NULL;
+    JiebaDict *d = PyCapsule_GetPointer(capsule, JIEBA_DICT_CAPSULE);
+    if (!d) return NULL;
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    Cut c = {0};
+    if (jieba_cut_text(d, &c, text, emit_str, out) < 0) Py_CLEAR(out);
+    cut_free(&c);
+    return out;
+}
+
+/* ------------------------------------------------------------------ word index: word → id in C */
+
+typedef struct {
+    uint64_t *hash;     /* per slot; 0 for an empty slot */
+    int64_t *id;
+    Py_ssize_t *start, *len;   /* the word's code points in `pool` */
+    Py_UCS4 *pool;
+    uint64_t mask;
+} WordIndex;
+
+static void word_index_free(WordIndex *w) {
+    if (!w) return;
+    free(w->hash); free(w->id); free(w->start); free(w->len); free(w->pool); free(w);
+}
+
+static void word_index_capsule_free(PyObject *capsule) {
+    word_index_free(PyCapsule_GetPointer(capsule, WORD_INDEX_CAPSULE));
+}
+
+static inline uint64_t span_hash(const Py_UCS4 *codes, Py_ssize_t n) {
+    uint64_t h = 0x243F6A8885A308D3ULL ^ (uint64_t)n;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ codes[i]) * 0x100000001B3ULL + (h >> 29);
+    return h | 1;  /* never 0, the empty-slot mark */
+}
+
+static int64_t word_index_get(const WordIndex *w, const Py_UCS4 *codes, Py_ssize_t n) {
+    uint64_t h = span_hash(codes, n);
+    uint64_t slot = (h * GOLDEN) & w->mask;
+    for (;;) {
+        uint64_t k = w->hash[slot];
+        if (k == 0) return -1;
+        if (k == h && w->len[slot] == n && !memcmp(w->pool + w->start[slot], codes, n * sizeof(Py_UCS4)))
+            return w->id[slot];
+        slot = (slot + 1) & w->mask;
+    }
+}
+
+PyDoc_STRVAR(word_index_doc,
+"word_index(index) -> capsule\n\n"
+"A C copy of a dict word → id (ids >= 0), for jieba_word_tfidf.");
+
+static PyObject *word_index(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *index;
+    if (!PyArg_ParseTuple(args, "O!", &PyDict_Type, &index)) return NULL;
+    Py_ssize_t n = PyDict_GET_SIZE(index), size = 16, chars = 0, pos = 0;
+    while (size < 2 * n + 2) size *= 2;
+    PyObject *key, *value;
+    while (PyDict_Next(index, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key)) { PyErr_SetString(PyExc_TypeError, "word index keys must be str"); return NULL; }
+        chars += PyUnicode_GET_LENGTH(key);
+    }
+    WordIndex *w = calloc(1, sizeof(WordIndex));
+    if (!w) return PyErr_NoMemory();
+    w->hash = calloc(size, sizeof(uint64_t));
+    w->id = malloc(size * sizeof(int64_t));
+    w->start = malloc(size * sizeof(Py_ssize_t));
+    w->len = malloc(size * sizeof(Py_ssize_t));
+    w->pool = malloc((chars + 1) * sizeof(Py_UCS4));
+    w->mask = (uint64_t)size - 1;
+    if (!w->hash || !w->id || !w->start || !w->len || !w->pool) { word_index_free(w); return PyErr_NoMemory(); }
+    Py_ssize_t used = 0;
+    pos = 0;
+    while (PyDict_Next(index, &pos, &key, &value)) {
+        long long id = PyLong_AsLongLong(value);
+        if (id == -1 && PyErr_Occurred()) { word_index_free(w); return NULL; }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+        Py_UCS4 *codes = w->pool + used;
+        if (len && !PyUnicode_AsUCS4(key, codes, len, 0)) { word_index_free(w); return NULL; }
+        uint64_t h = span_hash(codes, len);
+        uint64_t slot = (h * GOLDEN) & w->mask;
+        while (w->hash[slot]) slot = (slot + 1) & w->mask;
+        w->hash[slot] = h;
+        w->id[slot] = id;
+        w->start[slot] = used;
+        w->len[slot] = len;
+        used += len;
+    }
+    PyObject *capsule = PyCapsule_New(w, WORD_INDEX_CAPSULE, word_index_capsule_free);
+    if (!capsule) word_index_free(w);
+    return capsule;
+}
+
+static int emit_word(void *ctx, const Py_UCS4 *codes, Py_ssize_t start, Py_ssize_t end) {
+    WordRow *w = ctx;
+    return word_row_push(w, word_index_get(w->index, codes + start, end - start));
+}
+
+PyDoc_STRVAR(jieba_word_tfidf_doc,
+"jieba_word_tfidf(texts, dictionary, index, base, n_max, table_pairs, idf, sublinear, closed)\n"
+"    -> (indptr, indices, data)\n\n"
+"word_tfidf of the texts' jieba HMM-off words (jieba_cut), without making the words as str.");
+
+static PyObject *jieba_word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *texts, *dcap, *icap, *pairs, *idf;
+    long long base;
+    int n_max, sublinear, closed;
+    if (!PyArg_ParseTuple(args, "O!OOLiOOpp", &PyList_Type, &texts, &dcap, &icap, &base, &n_max,
+                          &pairs, &idf, &sublinear, &closed))
+        return NULL;
+    if (n_max < 1 || n_max > 2 || base < 1) {
+        PyErr_SetString(PyExc_ValueError, "n_max must be 1 or 2 and base >= 1");
+        return NULL;
+    }
+    JiebaDict *d = PyCapsule_GetPointer(dcap, JIEBA_DICT_CAPSULE);
+    WordIndex *index = d ? PyCapsule_GetPointer(icap, WORD_INDEX_CAPSULE) : NULL;
+    if (!index) return NULL;
+    Py_ssize_t rows = PyList_GET_SIZE(texts);
+    Job j;
+    if (job_open(&j, pairs, idf, rows) < 0) return NULL;
+    Cut c = {0};
+    WordRow w = {&j, index, base, n_max, closed, -1, 0};
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        PyObject *text = PyList_GET_ITEM(texts, r);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "texts[%zd] is not a str", r);
+            goto fail;
+        }
+        w.prev = -1;
+        w.prev_found = 0;
+        if (jieba_cut_text(d, &c, text, emit_word, &w) < 0) goto fail;
+        if (row_finish(&j.r, &j.o, r, j.t.idf.buf, sublinear) < 0) goto fail;
+    }
+    cut_free(&c);
+    return job_finish(&j, 1);
+fail:
+    cut_free(&c);
+    return job_finish(&j, 0);
+}
+
 static PyMethodDef methods[] = {
     {"gram_counts", gram_counts, METH_VARARGS, gram_counts_doc},
     {"char_tfidf", char_tfidf, METH_VARARGS, char_tfidf_doc},
     {"word_tfidf", word_tfidf, METH_VARARGS, word_tfidf_doc},
+    {"jieba_dict", jieba_dict, METH_VARARGS, jieba_dict_doc},
+    {"jieba_cut", jieba_cut, METH_VARARGS, jieba_cut_doc},
+    {"word_index", word_index, METH_VARARGS, word_index_doc},
+    {"jieba_word_tfidf", jieba_word_tfidf, METH_VARARGS, jieba_word_tfidf_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -3,12 +3,15 @@
 hatch_build.py compiles them at install time. Without a C compiler the numpy
 paths in vectorize.py and features.py do the same work: same numbers, slower.
 Code reads `kernels.KERNELS` at call time, so tests can switch them off.
+
+`SEGSCAN` is the same for the segmenter's character scans (edu_clf/_segscan.c),
+with segment.py's Python methods as the fallback: same documents, slower.
 """
 from __future__ import annotations
 
 from types import ModuleType
 
-VERSION = 1  # must equal KERNELS_VERSION in _kernels.c: a stale build is ignored, not trusted
+VERSION = 2  # must equal KERNELS_VERSION in _kernels.c: a stale build is ignored, not trusted
 
 
 def _load() -> ModuleType | None:
@@ -21,7 +24,21 @@ def _load() -> ModuleType | None:
 
 KERNELS: ModuleType | None = _load()
 
+SEGSCAN_VERSION = 1  # must equal SEGSCAN_VERSION in _segscan.c
+
+
+def _load_segscan() -> ModuleType | None:
+    try:
+        from edu_clf import _segscan
+    except ImportError:
+        return None
+    return _segscan if getattr(_segscan, "VERSION", None) == SEGSCAN_VERSION else None
+
+
+SEGSCAN: ModuleType | None = _load_segscan()
+
 
 def status() -> str:
     """One line for `edu-clf info` and the benchmark: which inner loops run."""
-    return "C kernels" if KERNELS is not None else "numpy (C kernels not built)"
+    return ("C kernels" if KERNELS is not None else "numpy (C kernels not built)") \
+        + ("; C segmenter scans" if SEGSCAN is not None else "; Python segmenter scans (C not built)")

@@ -28,7 +28,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from edu_clf import kernels
-from edu_clf.tokenize import raw_tokenizer
+from edu_clf.tokenize import jieba_dictionary, raw_tokenizer
 
 _WHITESPACES = re.compile(r"\s\s+")  # what scikit-learn's char analyzer collapses
 _BITS = 21                           # code points (+1) fit in 21 bits; 3 of them in an int64
@@ -264,6 +264,13 @@ class FastTfidf(TransformerMixin, BaseEstimator):
             table = self.__dict__["_table"] = KeyTable(self.keys_, self.cols_)
         return table
 
+    def _word_index(self) -> Any:
+        """word_index_ copied into C for the kernels (built on first use)."""
+        index = self.__dict__.get("_windex")
+        if index is None:
+            index = self.__dict__["_windex"] = kernels.KERNELS.word_index(self.word_index_)
+        return index
+
     def _prefix_closed(self) -> bool:
         """Whether the vocabulary holds the parts of each n-gram it holds (true unless max_df pruned them).
 
@@ -287,6 +294,11 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         if self.analyzer == "chars":
             parts = kernels.KERNELS.char_tfidf(_texts(X), self._n_max(), table.pairs(), self.idf_,
                                                self.sublinear_tf, self._prefix_closed())
+        elif self.analyzer == "words" and self.tokenizer == "rjieba" and not self.hmm:
+            # tokenized in C as well: the words never become Python strings
+            parts = kernels.KERNELS.jieba_word_tfidf(_texts(X), jieba_dictionary(), self._word_index(),
+                                                     self._base(self.word_index_), self._n_max(), table.pairs(),
+                                                     self.idf_, self.sublinear_tf, self._prefix_closed())
         elif self.analyzer in ("words", "context"):
             parts = kernels.KERNELS.word_tfidf(self._token_lists(X), self.word_index_, self._base(self.word_index_),
                                                self._n_max(), table.pairs(), self.idf_, self.sublinear_tf,
@@ -323,7 +335,7 @@ class FastTfidf(TransformerMixin, BaseEstimator):
 
 _SPACE = -2
 _PACKED = ("vocabulary_", "word_index_")   # term → number dicts, stored packed in model files
-_CACHES = ("_table", "_closed")            # rebuilt on first use
+_CACHES = ("_table", "_closed", "_windex")            # rebuilt on first use
 
 
 def _is_numbering(terms: dict[str, int]) -> bool:

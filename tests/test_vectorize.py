@@ -55,12 +55,6 @@ def test_fast_and_reference_engines_predict_the_same(gold_items, small_config, i
         assert np.allclose(a, b, atol=1e-9)
 
 
-def test_jieba_and_rjieba_give_the_same_tokens_on_the_seeds(gold_items):
-    from edu_clf.tokenize import jieba_words, rjieba_words
-    lines = [line for it in gold_items for line in it.text.split("\n")]
-    assert all(jieba_words(line) == rjieba_words(line) for line in lines)
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.sets(st.integers(min_value=0, max_value=2**62), max_size=300),
        st.lists(st.integers(min_value=-5, max_value=2**62), max_size=300))
