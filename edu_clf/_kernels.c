@@ -21,7 +21,7 @@ static int ctz64(uint64_t x) { unsigned long i; _BitScanForward64(&i, x); return
 #define ctz64 __builtin_ctzll
 #endif
 
-#define KERNELS_VERSION 2
+#define KERNELS_VERSION 3
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define SPACE_ID (-2)
 
@@ -367,15 +367,23 @@ fail:
 }
 
 PyDoc_STRVAR(gram_counts_doc,
-"gram_counts(texts, n_max, table_pairs, n_groups) -> bytearray of float64, shape (len(texts), n_groups)\n\n"
+"gram_counts(texts, n_max, table_pairs, n_groups, starts) -> bytearray of float64, shape (len(texts), n_groups)\n\n"
 "Per text, how many of its character 1..n_max-grams (keys as in char_tfidf, no whitespace\n"
-"collapsing) are in the table; a key's value is a bit mask of the groups it counts for.");
+"collapsing) are in the table; a key's value is a bit mask of the groups it counts for.\n"
+"starts: a bitmap (8192 bytes) of the BMP characters some key starts with; n-grams starting\n"
+"with another BMP character are not looked up.");
 
 static PyObject *gram_counts(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *texts, *pairs;
     int n_max, n_groups;
-    if (!PyArg_ParseTuple(args, "O!iOi", &PyList_Type, &texts, &n_max, &pairs, &n_groups))
+    const char *starts;
+    Py_ssize_t starts_len;
+    if (!PyArg_ParseTuple(args, "O!iOiy#", &PyList_Type, &texts, &n_max, &pairs, &n_groups, &starts, &starts_len))
         return NULL;
+    if (starts_len != 0x10000 / 8) {
+        PyErr_SetString(PyExc_ValueError, "starts must be a bitmap of 8192 bytes");
+        return NULL;
+    }
     if (n_max < 1 || n_max > 3 || n_groups < 0 || n_groups > 62) {
         PyErr_SetString(PyExc_ValueError, "n_max must be 1, 2 or 3 and n_groups at most 62");
         return NULL;
@@ -401,6 +409,8 @@ static PyObject *gram_counts(PyObject *Py_UNUSED(self), PyObject *args) {
         const void *raw = PyUnicode_DATA(text);
         double *row = counts + d * n_groups;
         for (Py_ssize_t i = 0; i < len; i++) {
+            Py_UCS4 first = PyUnicode_READ(kind, raw, i);
+            if (first < 0x10000 && !(starts[first >> 3] & (1 << (first & 7)))) continue;
             int64_t key = 0;
             for (int n = 0; n < n_max && i + n < len; n++) {
                 key = (key << 21) | ((int64_t)PyUnicode_READ(kind, raw, i + n) + 1);

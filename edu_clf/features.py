@@ -33,9 +33,15 @@ class Record(NamedTuple):
     headings: tuple[str, ...]
 
 
+class Records(list):
+    """A list of Records that to_records made: passed on as it is by the next to_records."""
+
+
 def to_records(X: Sequence[Any]) -> list[Record]:
     """Accept Items, guide-format dicts, Records or plain strings (text only)."""
-    out = []
+    if isinstance(X, Records):  # every block of the feature union converts its input
+        return X
+    out = Records()
     for x in X:
         if isinstance(x, Record):
             out.append(x)
@@ -79,14 +85,17 @@ class ContextAnalyzer:
         self.backend = backend
         self.hmm = hmm
 
-    def __call__(self, record: Record, words: Callable[[str], list[str]] | None = None) -> list[str]:
-        """`words`: the tokenizer to use (a memoized one when many records share titles and headings)."""
-        words = words or get_tokenizer(self.backend, self.hmm)
-        tokens = ["T:" + w for w in words(record.title)] if record.title else ["T:<none>"]
+    def __call__(self, record: Record, prefixed: Callable[[str, str], list[str]] | None = None) -> list[str]:
+        """`prefixed(prefix, text)`: the words of text, each with the prefix (a memoized one when many
+        records share titles and headings)."""
+        if prefixed is None:
+            words = get_tokenizer(self.backend, self.hmm)
+            prefixed = lambda prefix, text: [prefix + w for w in words(text)]  # noqa: E731
+        tokens = list(prefixed("T:", record.title)) if record.title else ["T:<none>"]
         if record.headings:
             for heading in record.headings:
-                tokens.extend("H:" + w for w in words(heading))
-            tokens.extend("N:" + w for w in words(record.headings[-1]))
+                tokens.extend(prefixed("H:", heading))
+            tokens.extend(prefixed("N:", record.headings[-1]))
         else:
             tokens.append("H:<none>")
         return tokens
@@ -132,10 +141,13 @@ class CueFeatures(TransformerMixin, BaseEstimator):
                 row = context_cache[key] = self._context_row(r, heading_cues, title_cues)
             context_rows.append(row)
         groups = list(lex.get("text", {}).values())
-        counts = _word_counts([r.text for r in X], groups)
+        texts = [r.text for r in X]
+        counts = _word_counts(texts, groups)
         text = np.log1p(counts) / 3.0
-        tail = np.array([[float(not r.headings), float(not r.title), min(len(r.text), 1000) / 1000.0] for r in X],
-                        dtype=np.float64).reshape(len(X), 3)
+        tail = np.empty((len(X), 3), dtype=np.float64)
+        tail[:, 0] = np.fromiter((not r.headings for r in X), dtype=bool, count=len(X))
+        tail[:, 1] = np.fromiter((not r.title for r in X), dtype=bool, count=len(X))
+        tail[:, 2] = np.minimum(np.fromiter(map(len, texts), dtype=np.float64, count=len(X)), 1000.0) / 1000.0
         n_context = 2 * len(lex.get("heading", {})) + len(lex.get("title", {}))
         context = np.asarray(context_rows, dtype=np.float64).reshape(len(X), n_context)
         return sp.csr_matrix(np.hstack([context, text, tail]))
@@ -212,11 +224,13 @@ def _word_counts(texts: Sequence[str], groups: Sequence[Sequence[str]]) -> np.nd
 
 
 @lru_cache(maxsize=8)
-def _cue_table(groups: tuple[tuple[str, ...], ...]) -> tuple[Any, list[tuple[int, str]]]:
-    """Words of up to 3 characters as char_tfidf-style keys → bit mask of their groups; the rest listed."""
+def _cue_table(groups: tuple[tuple[str, ...], ...]) -> tuple[Any, bytes, list[tuple[int, str]]]:
+    """Words of up to 3 characters as char_tfidf-style keys → bit mask of their groups, a bitmap
+    of their first characters; the other words listed."""
     from edu_clf.vectorize import KeyTable
 
     masks: dict[int, int] = {}
+    starts = bytearray(0x10000 // 8)
     slow = []
     for g, words in enumerate(groups):
         for w in dict.fromkeys(words):
@@ -225,15 +239,17 @@ def _cue_table(groups: tuple[tuple[str, ...], ...]) -> tuple[Any, list[tuple[int
                 for c in w:
                     key = (key << 21) | (ord(c) + 1)
                 masks[key] = masks.get(key, 0) | (1 << g)
+                if ord(w[0]) < 0x10000:
+                    starts[ord(w[0]) >> 3] |= 1 << (ord(w[0]) & 7)
             else:
                 slow.append((g, w))
     keys = np.fromiter(masks, dtype=np.int64, count=len(masks))
-    return KeyTable(keys, np.fromiter(masks.values(), dtype=np.int64, count=len(masks))), slow
+    return KeyTable(keys, np.fromiter(masks.values(), dtype=np.int64, count=len(masks))), bytes(starts), slow
 
 
 def _kernel_word_counts(texts: list[str], groups: tuple[tuple[str, ...], ...]) -> np.ndarray:
-    table, slow = _cue_table(groups)
-    counts = kernels.KERNELS.gram_counts(texts, 3, table.pairs(), len(groups))
+    table, starts, slow = _cue_table(groups)
+    counts = kernels.KERNELS.gram_counts(texts, 3, table.pairs(), len(groups), starts)
     out = np.frombuffer(counts, dtype=np.float64).reshape(len(texts), len(groups))
     for g, w in slow:
         out[:, g] += [t.count(w) for t in texts]

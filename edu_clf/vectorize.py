@@ -90,13 +90,13 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         from edu_clf.features import ContextAnalyzer, to_records
         from edu_clf.tokenize import get_tokenizer
         analyze = ContextAnalyzer(self.tokenizer, self.hmm)
-        words = _memo(get_tokenizer(self.tokenizer, self.hmm))  # a title or heading is shared by many contexts
+        prefixed = _memo(get_tokenizer(self.tokenizer, self.hmm))  # a title or heading is shared by many contexts
         cache: dict[tuple, list[str]] = {}
         out = []
         for r in to_records(X):
             key = (r.title, r.headings)
             if key not in cache:
-                cache[key] = analyze(r, words)
+                cache[key] = analyze(r, prefixed)
             out.append(cache[key])
         return out
 
@@ -438,15 +438,20 @@ class _Lookup(dict):
         return value
 
 
-def _memo(tokenize: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
-    seen: dict[str, list[str]] = {}
+def _memo(tokenize: Callable[[str], list[str]]) -> Callable[[str, str], list[str]]:
+    """prefixed(prefix, text): the words of text with the prefix, each (prefix, text) made once."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    words: dict[str, list[str]] = {}
 
-    def words(text: str) -> list[str]:
-        got = seen.get(text)
+    def prefixed(prefix: str, text: str) -> list[str]:
+        got = seen.get((prefix, text))
         if got is None:
-            got = seen[text] = tokenize(text)
+            tokens = words.get(text)
+            if tokens is None:
+                tokens = words[text] = tokenize(text)
+            got = seen[(prefix, text)] = [prefix + w for w in tokens]
         return got
-    return words
+    return prefixed
 
 
 def _texts(X: Sequence[Any]) -> list[str]:
