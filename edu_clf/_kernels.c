@@ -21,7 +21,7 @@ static int ctz64(uint64_t x) { unsigned long i; _BitScanForward64(&i, x); return
 #define ctz64 __builtin_ctzll
 #endif
 
-#define KERNELS_VERSION 3
+#define KERNELS_VERSION 4
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define SPACE_ID (-2)
 
@@ -944,6 +944,65 @@ fail:
     return job_finish(&j, 0);
 }
 
+/* ------------------------------------------------------------------ linear heads */
+
+PyDoc_STRVAR(csr_scores_doc,
+"csr_scores(indptr, indices, data, offset, weights, out) -> None\n\n"
+"out[i, :] += sum over row i of data[jj] * weights[indices[jj] + offset, :], in the order of\n"
+"scipy's csr_matvecs (so the sums are the same numbers as X @ W): indptr int64, indices\n"
+"int32, data and weights float64, weights (n_features, k) and out (n_rows, k) C-contiguous.");
+
+static PyObject *csr_scores(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *o_indptr, *o_indices, *o_data, *o_weights, *o_out;
+    Py_ssize_t offset;
+    if (!PyArg_ParseTuple(args, "OOOnOO", &o_indptr, &o_indices, &o_data, &offset, &o_weights, &o_out)) return NULL;
+    Py_buffer indptr = {0}, indices = {0}, data = {0}, weights = {0}, out = {0};
+    PyObject *result = NULL;
+    if (PyObject_GetBuffer(o_indptr, &indptr, PyBUF_C_CONTIGUOUS) < 0
+        || PyObject_GetBuffer(o_indices, &indices, PyBUF_C_CONTIGUOUS) < 0
+        || PyObject_GetBuffer(o_data, &data, PyBUF_C_CONTIGUOUS) < 0
+        || PyObject_GetBuffer(o_weights, &weights, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0
+        || PyObject_GetBuffer(o_out, &out, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE | PyBUF_FORMAT) < 0)
+        goto done;
+    if (weights.ndim != 2 || out.ndim != 2 || weights.shape[1] != out.shape[1]
+        || weights.itemsize != sizeof(double) || out.itemsize != sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "weights (n_features, k) and out (n_rows, k) must be float64 with the same k");
+        goto done;
+    }
+    Py_ssize_t rows = out.shape[0], k = out.shape[1], n_features = weights.shape[0];
+    Py_ssize_t nnz = data.len / (Py_ssize_t)sizeof(double);
+    const int64_t *ip = indptr.buf;
+    const int32_t *ix = indices.buf;
+    const double *dx = data.buf, *w = weights.buf;
+    double *y = out.buf;
+    if (indptr.len != (rows + 1) * (Py_ssize_t)sizeof(int64_t) || indices.len != nnz * (Py_ssize_t)sizeof(int32_t)
+        || ip[0] != 0 || ip[rows] != nnz) {
+        PyErr_SetString(PyExc_ValueError, "indptr, indices and data do not make a CSR matrix of out's rows");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        double *yi = y + i * k;
+        for (int64_t jj = ip[i]; jj < ip[i + 1]; jj++) {
+            Py_ssize_t col = (Py_ssize_t)ix[jj] + offset;
+            if (col < 0 || col >= n_features) {
+                PyErr_SetString(PyExc_ValueError, "a column index is outside the weights");
+                goto done;
+            }
+            const double a = dx[jj], *wj = w + col * k;
+            for (Py_ssize_t c = 0; c < k; c++) yi[c] += a * wj[c];
+        }
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    if (indptr.obj) PyBuffer_Release(&indptr);
+    if (indices.obj) PyBuffer_Release(&indices);
+    if (data.obj) PyBuffer_Release(&data);
+    if (weights.obj) PyBuffer_Release(&weights);
+    if (out.obj) PyBuffer_Release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"gram_counts", gram_counts, METH_VARARGS, gram_counts_doc},
     {"char_tfidf", char_tfidf, METH_VARARGS, char_tfidf_doc},
@@ -952,6 +1011,7 @@ static PyMethodDef methods[] = {
     {"jieba_cut", jieba_cut, METH_VARARGS, jieba_cut_doc},
     {"word_index", word_index, METH_VARARGS, word_index_doc},
     {"jieba_word_tfidf", jieba_word_tfidf, METH_VARARGS, jieba_word_tfidf_doc},
+    {"csr_scores", csr_scores, METH_VARARGS, csr_scores_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from edu_clf import kernels
 from edu_clf.config import CueLexicons, TrainConfig
 from edu_clf.features import block_feature_names, build_features, to_records
 
@@ -107,6 +108,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
             head = clone(self._head(int(counts.min()), task)).fit(_select(matrix, self.head_columns_[column]), labels)
             self.heads_.append(head)
         self.classes_ = [head.classes_ for head in self.heads_]
+        self.__dict__.pop("_scorer_cache", None)
         self.n_features_ = matrix.shape[1]
         return self
 
@@ -134,7 +136,24 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Sequence[Any]) -> list[np.ndarray]:
         """Class probabilities per task: [kind (n, k), topic (n, t)], columns in `classes_` order."""
-        return self.predict_proba_matrix(self.transform(X))
+        check_is_fitted(self, "heads_")
+        scorer = self._scorer()
+        if scorer is None:
+            return self.predict_proba_matrix(self.transform(X))
+        return scorer.predict_proba(self.features_, to_records(X))
+
+    def _scorer(self) -> "_KernelScorer | None":
+        """The C path for the heads, when the kernels are built and the heads are multinomial logistic."""
+        if kernels.KERNELS is None:
+            return None
+        if "_scorer_cache" not in self.__dict__:
+            self.__dict__["_scorer_cache"] = _KernelScorer.build(self)
+        return self.__dict__["_scorer_cache"]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_scorer_cache", None)   # a cache of the heads' weights, rebuilt on first use
+        return state
 
     def predict(self, X: Sequence[Any]) -> np.ndarray:
         """Labels as an (n, 2) array of [kind, topic]."""
@@ -158,3 +177,50 @@ def _block_slices(union) -> dict[str, tuple[int, int]]:
         out[name] = (start, start + len(names))
         start += len(names)
     return out
+
+
+class _KernelScorer:
+    """The heads' probabilities without building the union's matrix: each block's rows go
+    through the C kernel `csr_scores` against the coefficients of its columns.
+
+    FeatureUnion stacks the blocks side by side and each head multiplies its columns by
+    its coefficients; scipy sums a row's products in column order. Adding the blocks'
+    products into one output, block after block, makes the same sums in the same order, and
+    a head that does not read a block gets zero coefficients there (adding 0.0 changes
+    nothing). The decision function and softmax are scikit-learn's steps for multinomial
+    logistic regression, so the probabilities are the same numbers (tests/test_model.py).
+    """
+
+    def __init__(self, weights: list[np.ndarray], intercepts: list[np.ndarray]) -> None:
+        self.weights = weights
+        self.intercepts = intercepts
+
+    @classmethod
+    def build(cls, est: "EduClassifier") -> "_KernelScorer | None":
+        weights, intercepts = [], []
+        for head, cols in zip(est.heads_, est.columns_per_head):
+            if not isinstance(head, LogisticRegression) or len(head.classes_) <= 2:
+                return None   # binary and calibrated heads take scikit-learn's own path
+            coef = np.asarray(head.coef_, dtype=np.float64)
+            full = np.zeros((est.n_features_, coef.shape[0]), dtype=np.float64)
+            full[np.arange(est.n_features_) if cols is None else cols] = coef.T
+            weights.append(full)
+            intercepts.append(np.asarray(head.intercept_, dtype=np.float64))
+        return cls(weights, intercepts)
+
+    def predict_proba(self, union, records: Sequence[Any]) -> list[np.ndarray]:
+        from sklearn.utils.extmath import softmax
+
+        n = len(records)
+        scores = [np.zeros((n, w.shape[1]), dtype=np.float64) for w in self.weights]
+        union_weights = union.transformer_weights or {}
+        offset = 0
+        for name, transformer in union.transformer_list:
+            block = transformer.transform(records)
+            weight = union_weights.get(name)
+            data = block.data if weight is None else block.data * weight   # as FeatureUnion scales a block
+            indptr, indices = block.indptr.astype(np.int64, copy=False), block.indices.astype(np.int32, copy=False)
+            for w, out in zip(self.weights, scores):
+                kernels.KERNELS.csr_scores(indptr, indices, np.ascontiguousarray(data, dtype=np.float64), offset, w, out)
+            offset += block.shape[1]
+        return [softmax(s + b, copy=False) for s, b in zip(scores, self.intercepts)]

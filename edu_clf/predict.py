@@ -69,12 +69,14 @@ def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, e
     if not items:
         return []
     records = to_records(items)
-    matrix = model.estimator.transform(records)
-    probas = model.estimator.predict_proba_matrix(matrix)
-    explainer = None
-    if explain:
+    explainer = matrix = None
+    if explain:  # explanations read the feature matrix
         from edu_clf.explain import Explainer
         explainer = Explainer(model.estimator)
+        matrix = model.estimator.transform(records)
+        probas = model.estimator.predict_proba_matrix(matrix)
+    else:
+        probas = model.estimator.predict_proba(records)
     kinds, topics = model.estimator.classes_
     # best label and its score for all rows at once; per-row numpy calls would cost more than the model
     rows = np.arange(len(records))

@@ -69,3 +69,24 @@ def test_one_class_is_refused(gold_items, small_config):
 def test_rejects_misshaped_y(gold_items, small_config):
     with pytest.raises(ValueError):
         EduClassifier().fit(gold_items, [it.kind for it in gold_items])
+
+
+@pytest.mark.skipif(__import__("edu_clf.kernels", fromlist=["KERNELS"]).KERNELS is None,
+                    reason="the C kernels are not built on this machine")
+def test_the_kernel_scorer_gives_scikit_learns_probabilities_exactly(seed_model, gold_items):
+    import pickle
+
+    est = seed_model.estimator
+    fast = est.predict_proba(gold_items)
+    assert est._scorer() is not None   # the default heads are multinomial: the C path ran
+    reference = est.predict_proba_matrix(est.transform(gold_items))
+    assert all(np.array_equal(a, b) for a, b in zip(fast, reference))
+    assert b"_scorer_cache" not in pickle.dumps(est)   # a cache, never saved in model files
+
+
+def test_binary_heads_take_scikit_learns_path(gold_items, small_config):
+    y = gold_matrix(gold_items)
+    y[:, 0] = np.where(y[:, 0] == "plan", "plan", "other")
+    est = build_estimator(small_config).fit(gold_items, y)
+    assert est._scorer() is None
+    assert est.predict(gold_items[:5]).shape == (5, 2)
