@@ -191,36 +191,38 @@ class _KernelScorer:
     logistic regression, so the probabilities are the same numbers (tests/test_model.py).
     """
 
-    def __init__(self, weights: list[np.ndarray], intercepts: list[np.ndarray]) -> None:
-        self.weights = weights
+    def __init__(self, weights: np.ndarray, widths: list[int], intercepts: list[np.ndarray]) -> None:
+        self.weights = weights          # (n_features, all heads' classes): one row read per feature
+        self.widths = widths            # classes per head: its columns of `weights`
         self.intercepts = intercepts
 
     @classmethod
     def build(cls, est: "EduClassifier") -> "_KernelScorer | None":
-        weights, intercepts = [], []
+        blocks, intercepts = [], []
         for head, cols in zip(est.heads_, est.columns_per_head):
             if not isinstance(head, LogisticRegression) or len(head.classes_) <= 2:
                 return None   # binary and calibrated heads take scikit-learn's own path
             coef = np.asarray(head.coef_, dtype=np.float64)
             full = np.zeros((est.n_features_, coef.shape[0]), dtype=np.float64)
             full[np.arange(est.n_features_) if cols is None else cols] = coef.T
-            weights.append(full)
+            blocks.append(full)
             intercepts.append(np.asarray(head.intercept_, dtype=np.float64))
-        return cls(weights, intercepts)
+        return cls(np.ascontiguousarray(np.hstack(blocks)), [b.shape[1] for b in blocks], intercepts)
 
     def predict_proba(self, union, records: Sequence[Any]) -> list[np.ndarray]:
         from sklearn.utils.extmath import softmax
 
-        n = len(records)
-        scores = [np.zeros((n, w.shape[1]), dtype=np.float64) for w in self.weights]
+        scores = np.zeros((len(records), self.weights.shape[1]), dtype=np.float64)
         union_weights = union.transformer_weights or {}
         offset = 0
         for name, transformer in union.transformer_list:
             block = transformer.transform(records)
             weight = union_weights.get(name)
             data = block.data if weight is None else block.data * weight   # as FeatureUnion scales a block
-            indptr, indices = block.indptr.astype(np.int64, copy=False), block.indices.astype(np.int32, copy=False)
-            for w, out in zip(self.weights, scores):
-                kernels.KERNELS.csr_scores(indptr, indices, np.ascontiguousarray(data, dtype=np.float64), offset, w, out)
+            kernels.KERNELS.csr_scores(block.indptr.astype(np.int64, copy=False),
+                                       block.indices.astype(np.int32, copy=False),
+                                       np.ascontiguousarray(data, dtype=np.float64), offset, self.weights, scores)
             offset += block.shape[1]
-        return [softmax(s + b, copy=False) for s, b in zip(scores, self.intercepts)]
+        ends = np.cumsum(self.widths)
+        return [softmax(scores[:, end - width:end] + b, copy=False)
+                for end, width, b in zip(ends, self.widths, self.intercepts)]
