@@ -21,10 +21,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from edu_clf.config import SegmentConfig, load_segment_config
 from edu_clf.items import Document, Item, Piece
+
+try:
+    from re import _parser as _sre_parse      # Python 3.11+
+except ImportError:                            # pragma: no cover - Python 3.10
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -57,6 +63,7 @@ _HEADING_STOP = re.compile(r"[。！？；;!?]|\s")   # what ends a marker's hea
 _NON_SPACE = re.compile(r"\S")
 _SENTENCE_SPACE = re.compile(r"[。！？!?][”’」』）)]*(\s)(?=\S)")   # a space after a full stop ends a paragraph
 TITLE_FORBIDDEN = re.compile(r"[。！？；;!?]")
+_HEADING_END = SENTENCE_END + "：:"   # may close a heading's words
 
 
 def cn_number(text: str) -> int:
@@ -85,7 +92,9 @@ class _Compiled:
     chrome_max: int
     meta_full: re.Pattern[str] | None
     doc_split: re.Pattern[str] | None
+    doc_split_chars: tuple[str, ...] | None   # _needed_chars: where none occurs, the regex need not run
     artifacts: re.Pattern[str] | None
+    artifact_chars: tuple[str, ...] | None
     space_run: re.Pattern[str]
     config: SegmentConfig
 
@@ -95,16 +104,62 @@ def _compile(config: SegmentConfig) -> _Compiled:
     def union(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
         return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
+    doc_split, artifacts = union(config.document_split), union(config.break_artifacts)
     return _Compiled(
         chrome_full=union(config.chrome_fullmatch),
         chrome_search=union(config.chrome_search),
         chrome_max=config.chrome_max_line_chars,
         meta_full=union(config.meta_fullmatch),
-        doc_split=union(config.document_split),
-        artifacts=union(config.break_artifacts),
+        doc_split=doc_split,
+        doc_split_chars=_needed_chars(doc_split),
+        artifacts=artifacts,
+        artifact_chars=_needed_chars(artifacts),
         space_run=re.compile(r"\s{%d,}" % max(2, config.min_space_run)),
         config=config,
     )
+
+
+def _needed_chars(pattern: re.Pattern[str] | None) -> tuple[str, ...] | None:
+    """Characters of which every match of `pattern` consumes one, or None if that is not known.
+
+    Text holding none of them holds no match, so a str.find can stand in for a
+    regex scan of each line. Read from the pattern's parse tree (re's own parser).
+    """
+    if pattern is None or pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        return _needs(_sre_parse.parse(pattern.pattern, pattern.flags).data)
+    except Exception:   # re's parser is private: a surprise only turns the shortcut off
+        return None
+
+
+def _needs(items: list) -> tuple[str, ...] | None:
+    """_needed_chars of a parsed sequence: what its first element with a known need needs."""
+    p = _sre_parse
+    for op, av in items:
+        if op is p.LITERAL:
+            return (chr(av),)
+        if op is p.IN and av and all(o is p.LITERAL for o, _ in av):
+            return tuple(chr(a) for _, a in av)
+        if op is p.SUBPATTERN and not av[1] & re.IGNORECASE:        # (group, add_flags, del_flags, items)
+            found = _needs(av[3].data)
+        elif (op is p.MAX_REPEAT or op is p.MIN_REPEAT) and av[0] >= 1:    # (min, max, items)
+            found = _needs(av[2].data)
+        elif op is p.BRANCH:                                            # (None, [items, ...])
+            alternatives = [_needs(alt.data) for alt in av[1]]
+            found = None if None in alternatives else tuple(dict.fromkeys(c for alt in alternatives for c in alt))
+        else:
+            continue
+        if found:
+            return found
+    return None
+
+
+def _holds_any(text: str, chars: tuple[str, ...], start: int, end: int) -> bool:
+    for ch in chars:
+        if text.find(ch, start, end) >= 0:
+            return True
+    return False
 
 
 @dataclass
@@ -116,8 +171,13 @@ class _Unit:
     marker_end: int = 0
 
 
+# A unit as the passes hand it on: (start, end, kind, value, marker_end), as _Unit's fields.
+_UnitTuple = tuple[int, int, "str | None", int, int]
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """The text without whitespace (str.split's whitespace is re's \\s)."""
+    return "".join(text.split())
 
 
 class _Segmenter:
@@ -126,17 +186,16 @@ class _Segmenter:
         self.doc_id = doc_id
         self.c = _compile(config)
         self.cfg = config
-        self.pieces: list[Piece] = []
+        self.pieces: list[tuple[int, int, str, str | None]] = []   # (start, end, role, doc_id), made Pieces at the end
         self.title = ""
 
     # ------------------------------------------------------------ lines
 
-    def is_chrome(self, line: str) -> bool:
-        s = line.strip()
-        if not s or len(s) > self.c.chrome_max:
-            return False
-        return bool((self.c.chrome_full and self.c.chrome_full.fullmatch(s))
-                    or (self.c.chrome_search and self.c.chrome_search.search(s)))
+    def is_chrome(self, s: str) -> bool:
+        """Whether a stripped, non-blank line is web-page chrome."""
+        c = self.c
+        return len(s) <= c.chrome_max and bool((c.chrome_full and c.chrome_full.fullmatch(s))
+                                              or (c.chrome_search and c.chrome_search.search(s)))
 
     def is_meta(self, line: str) -> bool:
         s = line.strip()
@@ -151,42 +210,40 @@ class _Segmenter:
         # trim surrounding whitespace so pieces hold exactly their characters
         start, end = _trim(self.text, start, end)
         if start < end:
-            self.pieces.append(Piece(role, start, end, doc_id))
+            self.pieces.append((start, end, role, doc_id))
 
     def split_lines(self) -> list[tuple[int, int]]:
         """Classify lines; return the body as (start, end) line ranges."""
-        lines: list[tuple[int, int]] = []
-        pos = 0
-        for raw in self.text.split("\n"):
-            lines.append((pos, pos + len(raw)))
-            pos += len(raw) + 1
         body: list[tuple[int, int]] = []
         state = "before_title"       # before_title → after_title → body
         continuations = 0
-        for start, end in lines:
-            line = self.text[start:end]
-            if not line.strip():
+        end = -1
+        for line in self.text.split("\n"):
+            start = end + 1
+            end = start + len(line)
+            s = line.strip()
+            if not s:
                 continue
-            if self.is_chrome(line):
+            if self.is_chrome(s):
                 self.add("dropped", start, end)
                 continue
             if state == "before_title":
-                if self.title_like(line):
-                    self.title = line.strip()
+                if self.title_like(s):
+                    self.title = s
                     self.add("title", start, end)
                     state = "after_title"
                     continue
                 state = "body"
             elif state == "after_title":
-                if self.title and _squash(line) == _squash(self.title):
+                if self.title and _squash(s) == _squash(self.title):
                     self.add("title", start, end)
                     continue
-                if self.is_meta(line):
+                if self.is_meta(s):
                     self.add("dropped", start, end)
                     continuations = 99
                     continue
-                if continuations < 2 and self.title_like(line, 30) and len(line.strip()) <= 30:
-                    self.title += line.strip()
+                if continuations < 2 and self.title_like(s, 30) and len(s) <= 30:
+                    self.title += s
                     self.add("title", start, end)
                     continuations += 1
                     continue
@@ -221,7 +278,8 @@ class _Segmenter:
     # ------------------------------------------------------------ documents
 
     def split_documents(self, body: list[tuple[int, int]]) -> list[tuple[str, list[tuple[int, int]]]]:
-        if self.c.doc_split is None:
+        chars = self.c.doc_split_chars
+        if self.c.doc_split is None or (chars is not None and not _holds_any(self.text, chars, 0, len(self.text))):
             return [(self.doc_id, body)]
         docs: list[tuple[str, list[tuple[int, int]]]] = [(f"{self.doc_id}.p0", [])]
         found = False
@@ -245,13 +303,21 @@ class _Segmenter:
     # ------------------------------------------------------------ paragraphs
 
     def paragraphs(self, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        out: list[tuple[int, int]] = []
-        for start, end in ranges:
-            cuts: list[tuple[int, int]] = []          # (cut_start, cut_end) removed between paragraphs
-            if self.c.artifacts is not None:
+        artifacts: list[tuple[int, int, int]] = []    # (range index, start, end): the config's regex, so found here
+        chars = self.c.artifact_chars
+        if self.c.artifacts is not None:
+            for k, (start, end) in enumerate(ranges):
+                if chars is not None and not _holds_any(self.text, chars, start, end):
+                    continue
                 for m in self.c.artifacts.finditer(self.text, start, end):
-                    cuts.append((m.start(), m.end()))
+                    artifacts.append((k, m.start(), m.end()))
                     self.add("dropped", m.start(), m.end())
+        by_range: dict[int, list[tuple[int, int]]] = {}
+        for k, start, end in artifacts:
+            by_range.setdefault(k, []).append((start, end))
+        out: list[tuple[int, int]] = []
+        for k, (start, end) in enumerate(ranges):
+            cuts = by_range.get(k, [])                # (cut_start, cut_end) removed between paragraphs
             for m in self.c.space_run.finditer(self.text, start, end):
                 cuts.append((m.start(), m.end()))
             for m in _SENTENCE_SPACE.finditer(self.text, start, end):
@@ -271,7 +337,7 @@ class _Segmenter:
 
     # ------------------------------------------------------------ units
 
-    def scan_units(self, paras: list[tuple[int, int]]) -> list[_Unit]:
+    def scan_units(self, paras: list[tuple[int, int]]) -> list[_UnitTuple]:
         units: list[_Unit] = []
         last: dict[str, int] = {}
         stack: list[str] = []
@@ -310,7 +376,7 @@ class _Segmenter:
                 current.kind, current.value, current.marker_end = kind, value, mend
                 accept(kind, value)
                 pos = mend
-        return [u for u in units if self.text[u.start:u.end].strip()]
+        return [(u.start, u.end, u.kind, u.value, u.marker_end) for u in units if self.text[u.start:u.end].strip()]
 
     def find_marker(self, pos: int, end: int, current: _Unit, fits, stack: list[str]):
         """Next acceptable outline marker in text[pos:end], or None."""
@@ -374,7 +440,7 @@ class _Segmenter:
         after = _NON_SPACE.search(self.text, j, pend)
         return after.start() if after else None
 
-    def shi_units(self, paras: list[tuple[int, int]]) -> list[_Unit] | None:
+    def shi_units(self, paras: list[tuple[int, int]]) -> list[_UnitTuple] | None:
         """The guide's exception: a document without outline markers made of 一是/二是 parts."""
         units: list[_Unit] = []
         expected = 1
@@ -396,51 +462,66 @@ class _Segmenter:
         parts = [u for u in units if u.kind == "shi"]
         if len(parts) < 2 or any(u.end - u.start < self.cfg.min_shi_part_chars for u in parts):
             return None
-        return [u for u in units if self.text[u.start:u.end].strip()]
+        return [(u.start, u.end, u.kind, u.value, u.marker_end) for u in units if self.text[u.start:u.end].strip()]
 
     # ------------------------------------------------------------ outline
 
-    def is_heading_words(self, unit: _Unit, limit: int) -> bool:
-        words = self.text[unit.marker_end if unit.kind else unit.start:unit.end].strip()
-        inner = words[:-1] if words and words[-1] in SENTENCE_END + "：:" else words
-        return 0 < len(words) <= limit and not re.search(r"[。！？；;!?]", inner)
+    def is_heading_words(self, unit: _UnitTuple, limit: int) -> bool:
+        start, end, kind, _, marker_end = unit
+        words = self.text[marker_end if kind else start:end].strip()
+        inner = words[:-1] if words and words[-1] in _HEADING_END else words
+        return 0 < len(words) <= limit and not TITLE_FORBIDDEN.search(inner)
 
-    def build(self, doc_id: str, units: list[_Unit]) -> Document:
-        stack: list[tuple[str, str | None]] = []      # (marker kind, heading text or None)
+    def build(self, doc_id: str, units: list[_UnitTuple]) -> tuple[Item, ...]:
+        plan = self.outline(units)
+        text, title, pieces = self.text, self.title, self.pieces
+        items: list[Item] = []
+        for s, e, headings in plan:
+            if headings is None:
+                pieces.append((s, e, "heading", doc_id))
+            else:
+                items.append(Item(doc_id, len(items), title, headings, text[s:e], (s, e)))
+                pieces.append((s, e, "item", doc_id))
+        return tuple(items)
+
+    def outline(self, units: list[_UnitTuple]) -> list[tuple[int, int, tuple[str, ...] | None]]:
+        """Per unit its trimmed span and the headings of the item it is, or None for a heading."""
+        text = self.text
+        kinds: list[str] = []                         # the open markers' kinds, outermost first
+        heads: list[str | None] = []                  # and their heading text, None for an item's marker
         sub_heading: str | None = None
         sibling_items: dict[str, bool] = {}           # marker kind → its last unit was an item
-        items: list[Item] = []
+        plan: list[tuple[int, int, tuple[str, ...] | None]] = []
+        last = len(units) - 1
         for n, unit in enumerate(units):
-            nxt = units[n + 1] if n + 1 < len(units) else None
-            s, e = _trim(self.text, unit.start, unit.end)
-            text = self.text[s:e]
-            if unit.kind is not None and unit.kind != "shi":
-                kinds = [k for k, _ in stack]
-                if unit.kind in kinds:
-                    del stack[kinds.index(unit.kind):]
+            nxt = units[n + 1] if n < last else None
+            s, e = _trim(text, unit[0], unit[1])
+            kind = unit[2]
+            if kind is not None and kind != "shi":
+                if kind in kinds:
+                    depth = kinds.index(kind)
+                    del kinds[depth:], heads[depth:]
                 sub_heading = None
-                deeper_next = nxt is not None and (nxt.kind is None or nxt.kind not in [k for k, _ in stack] + [unit.kind])
+                deeper_next = nxt is not None and (nxt[2] is None or (nxt[2] not in kinds and nxt[2] != kind))
                 # the last of a list of items, followed only by an unmarked closing paragraph, is an item too
-                closing_next = nxt is not None and nxt.kind is None and n + 2 == len(units) \
-                    and sibling_items.get(unit.kind, False)
+                closing_next = nxt is not None and nxt[2] is None and n + 1 == last and sibling_items.get(kind, False)
                 if deeper_next and not closing_next and self.is_heading_words(unit, self.cfg.max_heading_chars):
-                    stack.append((unit.kind, text))
-                    sibling_items[unit.kind] = False
-                    self.add("heading", s, e, doc_id)
+                    kinds.append(kind)
+                    heads.append(text[s:e])
+                    sibling_items[kind] = False
+                    plan.append((s, e, None))
                     continue
-                stack.append((unit.kind, None))
-                sibling_items[unit.kind] = True
-            elif (unit.kind is None and any(h for _, h in stack) and nxt is not None and nxt.kind is None
+                kinds.append(kind)
+                heads.append(None)
+                sibling_items[kind] = True
+            elif (kind is None and nxt is not None and nxt[2] is None and any(heads)
                   and self.is_heading_words(unit, self.cfg.max_subheading_chars)
                   and not self.is_heading_words(nxt, self.cfg.max_subheading_chars)):
-                sub_heading = text
-                self.add("heading", s, e, doc_id)
+                sub_heading = text[s:e]
+                plan.append((s, e, None))
                 continue
-            headings = tuple([h for _, h in stack if h] + ([sub_heading] if sub_heading else []))
-            items.append(Item(doc_id=doc_id, item=len(items), title=self.title, headings=headings,
-                              text=text, span=(s, e)))
-            self.add("item", s, e, doc_id)
-        return Document(doc_id=doc_id, title=self.title, items=tuple(items))
+            plan.append((s, e, tuple([h for h in heads if h] + ([sub_heading] if sub_heading else []))))
+        return plan
 
     def run(self) -> list[Document]:
         body = self.split_lines()
@@ -448,11 +529,12 @@ class _Segmenter:
         for doc_id, ranges in self.split_documents(body):
             paras = self.paragraphs(ranges)
             units = self.scan_units(paras)
-            if not any(u.kind for u in units):
+            if not any(u[2] for u in units):
                 units = self.shi_units(paras) or units
-            docs.append(self.build(doc_id, units))
-        pieces = tuple(sorted(self.pieces, key=lambda p: p.start))
-        return [Document(d.doc_id, d.title, d.items, source=self.doc_id, pieces=pieces) for d in docs]
+            docs.append((doc_id, self.build(doc_id, units)))
+        self.pieces.sort(key=itemgetter(0))
+        pieces = tuple([Piece(role, start, end, doc_id) for start, end, role, doc_id in self.pieces])
+        return [Document(doc_id, self.title, items, source=self.doc_id, pieces=pieces) for doc_id, items in docs]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
