@@ -15,6 +15,9 @@ one file's text:
 
 Every character of the input is accounted for by a `Piece` (item, heading,
 title or dropped), which is what the property tests check.
+
+Passes 3 and 4 run in C (edu_clf/_segscan.c) when it is built; the Python
+methods here are the fallback and the reference the tests compare it with.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 
+from edu_clf import kernels
 from edu_clf.config import SegmentConfig, load_segment_config
 from edu_clf.items import Document, Item, Piece
 
@@ -312,6 +316,14 @@ class _Segmenter:
                 for m in self.c.artifacts.finditer(self.text, start, end):
                     artifacts.append((k, m.start(), m.end()))
                     self.add("dropped", m.start(), m.end())
+        scan = kernels.SEGSCAN
+        if scan is not None:
+            return scan.paragraphs(self.text, ranges, artifacts, self.cfg.min_space_run)
+        return self.paragraphs_py(ranges, artifacts)
+
+    def paragraphs_py(self, ranges: list[tuple[int, int]],
+                      artifacts: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+        """paragraphs without the C scan."""
         by_range: dict[int, list[tuple[int, int]]] = {}
         for k, start, end in artifacts:
             by_range.setdefault(k, []).append((start, end))
@@ -338,6 +350,13 @@ class _Segmenter:
     # ------------------------------------------------------------ units
 
     def scan_units(self, paras: list[tuple[int, int]]) -> list[_UnitTuple]:
+        scan = kernels.SEGSCAN
+        if scan is not None:
+            return scan.scan_units(self.text, paras, self.cfg.max_heading_chars)
+        return self.scan_units_py(paras)
+
+    def scan_units_py(self, paras: list[tuple[int, int]]) -> list[_UnitTuple]:
+        """scan_units without the C scan."""
         units: list[_Unit] = []
         last: dict[str, int] = {}
         stack: list[str] = []
@@ -473,7 +492,11 @@ class _Segmenter:
         return 0 < len(words) <= limit and not TITLE_FORBIDDEN.search(inner)
 
     def build(self, doc_id: str, units: list[_UnitTuple]) -> tuple[Item, ...]:
-        plan = self.outline(units)
+        scan = kernels.SEGSCAN
+        if scan is not None:
+            plan = scan.outline(self.text, units, self.cfg.max_heading_chars, self.cfg.max_subheading_chars)
+        else:
+            plan = self.outline_py(units)
         text, title, pieces = self.text, self.title, self.pieces
         items: list[Item] = []
         for s, e, headings in plan:
@@ -484,7 +507,7 @@ class _Segmenter:
                 pieces.append((s, e, "item", doc_id))
         return tuple(items)
 
-    def outline(self, units: list[_UnitTuple]) -> list[tuple[int, int, tuple[str, ...] | None]]:
+    def outline_py(self, units: list[_UnitTuple]) -> list[tuple[int, int, tuple[str, ...] | None]]:
         """Per unit its trimmed span and the headings of the item it is, or None for a heading."""
         text = self.text
         kinds: list[str] = []                         # the open markers' kinds, outermost first
