@@ -21,7 +21,7 @@ static int ctz64(uint64_t x) { unsigned long i; _BitScanForward64(&i, x); return
 #define ctz64 __builtin_ctzll
 #endif
 
-#define KERNELS_VERSION 4
+#define KERNELS_VERSION 5
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define SPACE_ID (-2)
 
@@ -944,6 +944,97 @@ fail:
     return job_finish(&j, 0);
 }
 
+/* Words of a title or heading, each looked up as `P:word` (P: T, H or N), as features.ContextAnalyzer. */
+typedef struct {
+    WordRow w;
+    Py_UCS4 *buf;
+    Py_ssize_t cap;
+    Py_UCS4 prefix;
+} Prefixed;
+
+static int prefixed_push(Prefixed *p, const Py_UCS4 *codes, Py_ssize_t n) {
+    if (n + 2 > p->cap) {
+        Py_ssize_t cap = 2 * (n + 2);
+        Py_UCS4 *buf = realloc(p->buf, cap * sizeof(Py_UCS4));
+        if (!buf) { PyErr_NoMemory(); return -1; }
+        p->buf = buf;
+        p->cap = cap;
+    }
+    p->buf[0] = p->prefix;
+    p->buf[1] = ':';
+    memcpy(p->buf + 2, codes, n * sizeof(Py_UCS4));
+    return word_row_push(&p->w, word_index_get(p->w.index, p->buf, n + 2));
+}
+
+static int emit_prefixed(void *ctx, const Py_UCS4 *codes, Py_ssize_t start, Py_ssize_t end) {
+    return prefixed_push(ctx, codes + start, end - start);
+}
+
+/* `P:<none>`: the token of a missing title or heading path. */
+static int prefixed_none(Prefixed *p) {
+    static const Py_UCS4 none[] = {'<', 'n', 'o', 'n', 'e', '>'};
+    return prefixed_push(p, none, 6);
+}
+
+static int prefixed_cut(Prefixed *p, const JiebaDict *d, Cut *c, Py_UCS4 prefix, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "titles and headings must be str");
+        return -1;
+    }
+    p->prefix = prefix;
+    return jieba_cut_text(d, c, text, emit_prefixed, p);
+}
+
+PyDoc_STRVAR(jieba_context_tfidf_doc,
+"jieba_context_tfidf(contexts, dictionary, index, table_pairs, idf, sublinear) -> (indptr, indices, data)\n\n"
+"TF-IDF rows of the context tokens of (title, headings) pairs, as features.ContextAnalyzer\n"
+"makes them: T:word for the title's words (T:<none> without a title), H:word for every\n"
+"heading's, N:word for the nearest heading's (H:<none> without headings); jieba HMM-off words.");
+
+static PyObject *jieba_context_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *contexts, *dcap, *icap, *pairs, *idf;
+    int sublinear;
+    if (!PyArg_ParseTuple(args, "O!OOOOp", &PyList_Type, &contexts, &dcap, &icap, &pairs, &idf, &sublinear))
+        return NULL;
+    JiebaDict *d = PyCapsule_GetPointer(dcap, JIEBA_DICT_CAPSULE);
+    WordIndex *index = d ? PyCapsule_GetPointer(icap, WORD_INDEX_CAPSULE) : NULL;
+    if (!index) return NULL;
+    Py_ssize_t rows = PyList_GET_SIZE(contexts);
+    Job j;
+    if (job_open(&j, pairs, idf, rows) < 0) return NULL;
+    Cut c = {0};
+    Prefixed p = {{&j, index, 1, 1, 0, -1, 0}, NULL, 0, 0};
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        PyObject *context = PyList_GET_ITEM(contexts, r), *title, *headings;
+        if (!PyTuple_Check(context) || PyTuple_GET_SIZE(context) != 2
+            || !PyTuple_Check(headings = PyTuple_GET_ITEM(context, 1))) {
+            PyErr_Format(PyExc_TypeError, "contexts[%zd] is not a (title, headings tuple) pair", r);
+            goto fail;
+        }
+        title = PyTuple_GET_ITEM(context, 0);
+        Py_ssize_t n_headings = PyTuple_GET_SIZE(headings);
+        if (!PyUnicode_Check(title)) {
+            PyErr_Format(PyExc_TypeError, "contexts[%zd]: the title is not a str", r);
+            goto fail;
+        }
+        p.prefix = 'T';
+        if (PyUnicode_GET_LENGTH(title) ? prefixed_cut(&p, d, &c, 'T', title) < 0 : prefixed_none(&p) < 0) goto fail;
+        for (Py_ssize_t h = 0; h < n_headings; h++)
+            if (prefixed_cut(&p, d, &c, 'H', PyTuple_GET_ITEM(headings, h)) < 0) goto fail;
+        p.prefix = 'H';
+        if (n_headings ? prefixed_cut(&p, d, &c, 'N', PyTuple_GET_ITEM(headings, n_headings - 1)) < 0
+                       : prefixed_none(&p) < 0) goto fail;
+        if (row_finish(&j.r, &j.o, r, j.t.idf.buf, sublinear) < 0) goto fail;
+    }
+    free(p.buf);
+    cut_free(&c);
+    return job_finish(&j, 1);
+fail:
+    free(p.buf);
+    cut_free(&c);
+    return job_finish(&j, 0);
+}
+
 /* ------------------------------------------------------------------ linear heads */
 
 PyDoc_STRVAR(csr_scores_doc,
@@ -1011,6 +1102,7 @@ static PyMethodDef methods[] = {
     {"jieba_cut", jieba_cut, METH_VARARGS, jieba_cut_doc},
     {"word_index", word_index, METH_VARARGS, word_index_doc},
     {"jieba_word_tfidf", jieba_word_tfidf, METH_VARARGS, jieba_word_tfidf_doc},
+    {"jieba_context_tfidf", jieba_context_tfidf, METH_VARARGS, jieba_context_tfidf_doc},
     {"csr_scores", csr_scores, METH_VARARGS, csr_scores_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-VERSION = 4  # must equal KERNELS_VERSION in _kernels.c: a stale build is ignored, not trusted
+VERSION = 5  # must equal KERNELS_VERSION in _kernels.c: a stale build is ignored, not trusted
 
 
 def _load() -> ModuleType | None:

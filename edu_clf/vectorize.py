@@ -299,6 +299,8 @@ class FastTfidf(TransformerMixin, BaseEstimator):
             parts = kernels.KERNELS.jieba_word_tfidf(_texts(X), jieba_dictionary(), self._word_index(),
                                                      self._base(self.word_index_), self._n_max(), table.pairs(),
                                                      self.idf_, self.sublinear_tf, self._prefix_closed())
+        elif self.analyzer == "context" and self.tokenizer == "rjieba" and not self.hmm:
+            return self._kernel_context_matrix(X)
         elif self.analyzer in ("words", "context"):
             parts = kernels.KERNELS.word_tfidf(self._token_lists(X), self.word_index_, self._base(self.word_index_),
                                                self._n_max(), table.pairs(), self.idf_, self.sublinear_tf,
@@ -307,6 +309,19 @@ class FastTfidf(TransformerMixin, BaseEstimator):
             raise ValueError(f"analyzer={self.analyzer!r}; allowed: chars, words, context")
         indptr, indices, data = (np.frombuffer(p, dtype=t) for p, t in zip(parts, (np.int64, np.int32, np.float64)))
         return sp.csr_matrix((data, indices, indptr), shape=(len(X), len(self.idf_)))
+
+    def _kernel_context_matrix(self, X: Sequence[Any]) -> sp.csr_matrix:
+        """Context rows made in C once per distinct (title, headings), then given to each item."""
+        from edu_clf.features import to_records
+
+        rows: dict[tuple[str, tuple[str, ...]], int] = {}
+        which = np.fromiter((rows.setdefault((r.title, r.headings), len(rows)) for r in to_records(X)),
+                            dtype=np.int64, count=len(X))
+        parts = kernels.KERNELS.jieba_context_tfidf(list(rows), jieba_dictionary(), self._word_index(),
+                                                    self._key_table().pairs(), self.idf_, self.sublinear_tf)
+        indptr, indices, data = (np.frombuffer(p, dtype=t) for p, t in zip(parts, (np.int64, np.int32, np.float64)))
+        distinct = sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.idf_)))
+        return distinct[which]
 
     # ------------------------------------------------------------ model files
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from edu_clf.evaluate import gold_matrix
-from edu_clf.features import ContextAnalyzer, WordAnalyzer, to_records
+from edu_clf.features import ContextAnalyzer, Record, WordAnalyzer, to_records
 from edu_clf.training import build_estimator
 from edu_clf import kernels
 from edu_clf.vectorize import FastTfidf
@@ -90,6 +90,26 @@ def test_c_kernels_equal_the_numpy_path(train, test, n):
             kernels.KERNELS = compiled
         assert with_c.shape == with_numpy.shape
         assert (with_c != with_numpy).nnz == 0
+
+
+_CONTEXT = st.builds(lambda title, headings: Record("", title, tuple(headings)),
+                    _ODD_TEXT, st.lists(_ODD_TEXT, max_size=3))
+
+
+@pytest.mark.skipif(kernels.KERNELS is None, reason="the C kernels are not built on this machine")
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_CONTEXT, min_size=2, max_size=10), st.lists(_CONTEXT, max_size=10))
+def test_c_context_rows_equal_the_numpy_path(train, test):
+    """No title, no headings, shared and empty headings: the same context rows either way."""
+    fast = FastTfidf("context", 1, min_df=1).fit(train + test[:1])
+    with_c = fast.transform(test)
+    compiled, kernels.KERNELS = kernels.KERNELS, None
+    try:
+        with_numpy = fast.transform(test)
+    finally:
+        kernels.KERNELS = compiled
+    assert with_c.shape == with_numpy.shape
+    assert (with_c != with_numpy).nnz == 0
 
 
 @settings(max_examples=60, deadline=None)
