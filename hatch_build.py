@@ -1,9 +1,12 @@
-"""Build hook: compile edu_clf/_kernels.c, the optional C inner loops of the TF-IDF vectorizer.
+"""Build hook: compile the optional C inner loops, each on its own.
 
-Without a C compiler the build still succeeds (with a warning) and edu-clf uses
-its numpy path, which gives the same numbers, slower. An editable install
-(`pip install -e .`) puts the compiled module next to the sources; a wheel
-carries it inside and gets a platform tag. Set EDU_CLF_NO_KERNELS=1 to skip.
+edu_clf/_kernels.c holds the TF-IDF vectorizer's loops, edu_clf/_segscan.c the
+segmenter's character scans. Without a C compiler the build still succeeds (with
+a warning) and edu-clf uses its numpy or Python path, which gives the same
+results, slower; a failure of one extension does not stop the other. An editable
+install (`pip install -e .`) puts the compiled modules next to the sources; a
+wheel carries them inside and gets a platform tag. Set EDU_CLF_NO_KERNELS=1 to
+skip both.
 """
 from __future__ import annotations
 
@@ -14,18 +17,21 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-MODULE = "edu_clf._kernels"
-SOURCE = os.path.join("edu_clf", "_kernels.c")
+# (module, source, what runs without it)
+EXTENSIONS = (
+    ("edu_clf._kernels", os.path.join("edu_clf", "_kernels.c"), "the numpy path"),
+    ("edu_clf._segscan", os.path.join("edu_clf", "_segscan.c"), "the Python segmenter"),
+)
 
 
-def compile_kernels(root: str, out_dir: str) -> str:
-    """Compile the extension with setuptools' build_ext (any platform's compiler); return its path."""
+def compile_extension(root: str, out_dir: str, module: str, source: str) -> str:
+    """Compile one extension with setuptools' build_ext (any platform's compiler); return its path."""
     from setuptools import Distribution, Extension
     from setuptools.command.build_ext import build_ext
 
     args = ["/O2"] if os.name == "nt" else ["-O3"]
     dist = Distribution({"name": "edu-clf-kernels",
-                         "ext_modules": [Extension(MODULE, [SOURCE], extra_compile_args=args)]})
+                         "ext_modules": [Extension(module, [source], extra_compile_args=args)]})
     cmd = build_ext(dist)
     cmd.build_lib = out_dir
     cmd.build_temp = os.path.join(out_dir, "tmp")
@@ -36,7 +42,7 @@ def compile_kernels(root: str, out_dir: str) -> str:
         cmd.run()
     finally:
         os.chdir(cwd)
-    return cmd.get_ext_fullpath(MODULE)
+    return cmd.get_ext_fullpath(module)
 
 
 class KernelsBuildHook(BuildHookInterface):
@@ -46,18 +52,23 @@ class KernelsBuildHook(BuildHookInterface):
         if os.environ.get("EDU_CLF_NO_KERNELS"):
             return
         out_dir = tempfile.mkdtemp(prefix="edu-clf-kernels-")
-        try:
-            built = compile_kernels(self.root, out_dir)
-        except Exception as exc:  # no compiler, no headers: the numpy path takes over
-            self.app.display_warning(f"edu-clf: C kernels not built ({type(exc).__name__}: {exc}); "
-                                     "the numpy path will be used (same results, slower)")
+        built = []
+        for module, source, fallback in EXTENSIONS:
+            try:
+                built.append(compile_extension(self.root, os.path.join(out_dir, module), module, source))
+            except Exception as exc:  # no compiler, no headers: the fallback takes over
+                self.app.display_warning(f"edu-clf: {module} not built ({type(exc).__name__}: {exc}); "
+                                         f"{fallback} will be used (same results, slower)")
+        if not built:
             shutil.rmtree(out_dir, ignore_errors=True)
             return
-        name = os.path.basename(built)
+        for path in built:
+            name = os.path.basename(path)
+            if version == "editable":
+                shutil.copy2(path, os.path.join(self.root, "edu_clf", name))
+            else:
+                build_data["force_include"][path] = f"edu_clf/{name}"
         if version == "editable":
-            shutil.copy2(built, os.path.join(self.root, "edu_clf", name))
             shutil.rmtree(out_dir, ignore_errors=True)
-        else:
-            build_data["force_include"][built] = f"edu_clf/{name}"
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
