@@ -38,7 +38,9 @@ typedef struct {
     Py_ssize_t distinct;
 } Row;
 
+/* The CSR output, written straight into the bytearrays handed back to Python (no copy at the end). */
 typedef struct {
+    PyObject *indptr_obj, *indices_obj, *data_obj;
     int64_t *indptr;
     int32_t *indices;
     double *data;
@@ -64,18 +66,33 @@ static void row_push(Row *r, int64_t col) {
     if (w >= r->hi) r->hi = w + 1;
 }
 
+/* Room for `cap` entries (the arrays' used part is kept). */
+static int out_resize(Out *o, Py_ssize_t cap) {
+    if (PyByteArray_Resize(o->indices_obj, cap * (Py_ssize_t)sizeof(int32_t)) < 0
+        || PyByteArray_Resize(o->data_obj, cap * (Py_ssize_t)sizeof(double)) < 0) return -1;
+    o->indices = (int32_t *)PyByteArray_AS_STRING(o->indices_obj);
+    o->data = (double *)PyByteArray_AS_STRING(o->data_obj);
+    o->cap = cap;
+    return 0;
+}
+
 static int out_reserve(Out *o, Py_ssize_t extra) {
     if (o->n + extra <= o->cap) return 0;
     Py_ssize_t cap = o->cap ? o->cap : 4096;
     while (cap < o->n + extra) cap *= 2;
-    int32_t *ind = realloc(o->indices, cap * sizeof(int32_t));
-    if (!ind) { PyErr_NoMemory(); return -1; }
-    o->indices = ind;
-    double *dat = realloc(o->data, cap * sizeof(double));
-    if (!dat) { PyErr_NoMemory(); return -1; }
-    o->data = dat;
-    o->cap = cap;
-    return 0;
+    return out_resize(o, cap);
+}
+
+/* The output for `rows` rows, sized for `expected` entries: an upper bound costs nothing
+ * but address space (pages never written are never mapped), and saves copies on growth. */
+static int out_open(Out *o, Py_ssize_t rows, Py_ssize_t expected) {
+    o->indptr_obj = PyByteArray_FromStringAndSize(NULL, (rows + 1) * (Py_ssize_t)sizeof(int64_t));
+    o->indices_obj = PyByteArray_FromStringAndSize(NULL, 0);
+    o->data_obj = PyByteArray_FromStringAndSize(NULL, 0);
+    if (!o->indptr_obj || !o->indices_obj || !o->data_obj) return -1;
+    o->indptr = (int64_t *)PyByteArray_AS_STRING(o->indptr_obj);
+    o->indptr[0] = 0;
+    return out_resize(o, expected > 16 ? expected : 16);
 }
 
 /* Close one row: columns in order, tf (log(count) + 1 if sublinear) * idf, l2-normalized. */
@@ -107,19 +124,14 @@ static int row_finish(Row *r, Out *o, Py_ssize_t row, const double *idf, int sub
     return 0;
 }
 
-static PyObject *out_result(Out *o, Py_ssize_t rows) {
-    PyObject *indptr = PyByteArray_FromStringAndSize((const char *)o->indptr, (rows + 1) * sizeof(int64_t));
-    PyObject *indices = PyByteArray_FromStringAndSize((const char *)o->indices, o->n * sizeof(int32_t));
-    PyObject *data = PyByteArray_FromStringAndSize((const char *)o->data, o->n * sizeof(double));
-    if (!indptr || !indices || !data) {
-        Py_XDECREF(indptr); Py_XDECREF(indices); Py_XDECREF(data);
-        return NULL;
-    }
-    return Py_BuildValue("(NNN)", indptr, indices, data);
+static PyObject *out_result(Out *o) {
+    if (out_resize(o, o->n) < 0) return NULL;
+    return Py_BuildValue("(OOO)", o->indptr_obj, o->indices_obj, o->data_obj);
 }
 
 static void out_free(Out *o, Row *r) {
-    free(o->indptr); free(o->indices); free(o->data); free(r->count); free(r->seen);
+    Py_XDECREF(o->indptr_obj); Py_XDECREF(o->indices_obj); Py_XDECREF(o->data_obj);
+    free(r->count); free(r->seen);
 }
 
 typedef struct {
@@ -192,19 +204,25 @@ static void job_free(Job *j) {
     tables_close(&j->t);
 }
 
-static int job_open(Job *j, PyObject *pairs, PyObject *idf, Py_ssize_t rows) {
+/* `per_item`: for each of the `rows` items of `items`, an upper bound of its n-grams (length × n_max). */
+static int job_open(Job *j, PyObject *pairs, PyObject *idf, PyObject *items, Py_ssize_t per_item) {
     memset(j, 0, sizeof(*j));
-    j->rows = rows;
+    j->rows = PyList_GET_SIZE(items);
     if (tables_open(&j->t, pairs, idf) < 0) return -1;
-    j->o.indptr = calloc(rows + 1, sizeof(int64_t));
-    if (!j->o.indptr) { PyErr_NoMemory(); job_free(j); return -1; }
-    if (row_open(&j->r, j->t.n_cols) < 0) { job_free(j); return -1; }
+    Py_ssize_t expected = 0;
+    for (Py_ssize_t i = 0; i < j->rows; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        Py_ssize_t n = PyUnicode_Check(item) ? PyUnicode_GET_LENGTH(item) : PyList_Check(item) ? PyList_GET_SIZE(item) : 8;
+        n *= per_item;
+        expected += n < j->t.n_cols ? n : j->t.n_cols;
+    }
+    if (out_open(&j->o, j->rows, expected) < 0 || row_open(&j->r, j->t.n_cols) < 0) { job_free(j); return -1; }
     return 0;
 }
 
 /* The CSR parts, or NULL after an error; frees the job either way. */
 static PyObject *job_finish(Job *j, int ok) {
-    PyObject *result = ok ? out_result(&j->o, j->rows) : NULL;
+    PyObject *result = ok ? out_result(&j->o) : NULL;
     job_free(j);
     return result;
 }
@@ -228,7 +246,7 @@ static PyObject *char_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     Py_ssize_t rows = PyList_GET_SIZE(texts);
     Job j;
-    if (job_open(&j, pairs, idf, rows) < 0) return NULL;
+    if (job_open(&j, pairs, idf, texts, n_max) < 0) return NULL;
     int64_t *codes = NULL;
     Py_ssize_t codes_cap = 0;
     for (Py_ssize_t d = 0; d < rows; d++) {
@@ -328,7 +346,7 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     Py_ssize_t rows = PyList_GET_SIZE(lists);
     Job j;
-    if (job_open(&j, pairs, idf, rows) < 0) return NULL;
+    if (job_open(&j, pairs, idf, lists, n_max) < 0) return NULL;
     WordRow w = {&j, NULL, base, n_max, closed, -1, 0};
     for (Py_ssize_t d = 0; d < rows; d++) {
         PyObject *tokens = PyList_GET_ITEM(lists, d);
@@ -923,7 +941,7 @@ static PyObject *jieba_word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
     if (!index) return NULL;
     Py_ssize_t rows = PyList_GET_SIZE(texts);
     Job j;
-    if (job_open(&j, pairs, idf, rows) < 0) return NULL;
+    if (job_open(&j, pairs, idf, texts, n_max) < 0) return NULL;
     Cut c = {0};
     WordRow w = {&j, index, base, n_max, closed, -1, 0};
     for (Py_ssize_t r = 0; r < rows; r++) {
@@ -1001,7 +1019,7 @@ static PyObject *jieba_context_tfidf(PyObject *Py_UNUSED(self), PyObject *args) 
     if (!index) return NULL;
     Py_ssize_t rows = PyList_GET_SIZE(contexts);
     Job j;
-    if (job_open(&j, pairs, idf, rows) < 0) return NULL;
+    if (job_open(&j, pairs, idf, contexts, 4) < 0) return NULL;
     Cut c = {0};
     Prefixed p = {{&j, index, 1, 1, 0, -1, 0}, NULL, 0, 0};
     for (Py_ssize_t r = 0; r < rows; r++) {
