@@ -29,7 +29,7 @@ from pathlib import Path
 
 from edu_clf import kernels
 from edu_clf.config import SegmentConfig, load_segment_config
-from edu_clf.items import Document, Item, Piece
+from edu_clf.items import Document, Item, new_item, new_piece
 
 try:
     from re import _parser as _sre_parse      # Python 3.11+
@@ -503,7 +503,7 @@ class _Segmenter:
             if headings is None:
                 pieces.append((s, e, "heading", doc_id))
             else:
-                items.append(Item(doc_id, len(items), title, headings, text[s:e], (s, e)))
+                items.append(new_item(doc_id, len(items), title, headings, text[s:e], (s, e)))
                 pieces.append((s, e, "item", doc_id))
         return tuple(items)
 
@@ -556,7 +556,7 @@ class _Segmenter:
                 units = self.shi_units(paras) or units
             docs.append((doc_id, self.build(doc_id, units)))
         self.pieces.sort(key=itemgetter(0))
-        pieces = tuple([Piece(role, start, end, doc_id) for start, end, role, doc_id in self.pieces])
+        pieces = tuple([new_piece(role, start, end, doc_id) for start, end, role, doc_id in self.pieces])
         return [Document(doc_id, self.title, items, source=self.doc_id, pieces=pieces) for doc_id, items in docs]
 
 
