@@ -34,7 +34,8 @@ typedef struct {
 typedef struct {
     int32_t *count;     /* per column: occurrences in the current row (all zero between rows) */
     uint64_t *seen;     /* bit per column: found in the current row; read in order, it sorts the row */
-    Py_ssize_t lo, hi;  /* the words of `seen` the current row touched: [lo, hi) */
+    uint64_t *top;      /* bit per word of `seen`: that word is not zero (closing skips the zero words) */
+    Py_ssize_t n_top;
     Py_ssize_t distinct;
 } Row;
 
@@ -62,8 +63,7 @@ static void row_push(Row *r, int64_t col) {
     r->distinct++;
     Py_ssize_t w = col >> 6;
     r->seen[w] |= (uint64_t)1 << (col & 63);
-    if (w < r->lo) r->lo = w;
-    if (w >= r->hi) r->hi = w + 1;
+    r->top[w >> 6] |= (uint64_t)1 << (w & 63);
 }
 
 /* Room for `cap` entries (the arrays' used part is kept). */
@@ -99,17 +99,23 @@ static int out_open(Out *o, Py_ssize_t rows, Py_ssize_t expected) {
 static int row_finish(Row *r, Out *o, Py_ssize_t row, const double *idf, int sublinear) {
     if (out_reserve(o, r->distinct) < 0) return -1;
     Py_ssize_t start = o->n;
-    for (Py_ssize_t w = r->lo; w < r->hi; w++) {
-        uint64_t bits = r->seen[w];
-        r->seen[w] = 0;
-        while (bits) {
-            int64_t col = (w << 6) + ctz64(bits);
-            bits &= bits - 1;
-            int32_t count = r->count[col];
-            r->count[col] = 0;
-            double tf = count == 1 ? 1.0 : (sublinear ? log((double)count) + 1.0 : (double)count);
-            o->indices[o->n] = (int32_t)col;
-            o->data[o->n++] = tf * idf[col];
+    for (Py_ssize_t t = 0; t < r->n_top; t++) {
+        uint64_t words = r->top[t];
+        r->top[t] = 0;
+        while (words) {
+            Py_ssize_t w = (t << 6) + ctz64(words);
+            words &= words - 1;
+            uint64_t bits = r->seen[w];
+            r->seen[w] = 0;
+            while (bits) {
+                int64_t col = (w << 6) + ctz64(bits);
+                bits &= bits - 1;
+                int32_t count = r->count[col];
+                r->count[col] = 0;
+                double tf = count == 1 ? 1.0 : (sublinear ? log((double)count) + 1.0 : (double)count);
+                o->indices[o->n] = (int32_t)col;
+                o->data[o->n++] = tf * idf[col];
+            }
         }
     }
     double norm = 0.0;
@@ -118,8 +124,6 @@ static int row_finish(Row *r, Out *o, Py_ssize_t row, const double *idf, int sub
     if (norm > 0.0)
         for (Py_ssize_t i = start; i < o->n; i++) o->data[i] /= norm;
     o->indptr[row + 1] = o->n;
-    r->lo = PY_SSIZE_T_MAX;
-    r->hi = 0;
     r->distinct = 0;
     return 0;
 }
@@ -131,7 +135,7 @@ static PyObject *out_result(Out *o) {
 
 static void out_free(Out *o, Row *r) {
     Py_XDECREF(o->indptr_obj); Py_XDECREF(o->indices_obj); Py_XDECREF(o->data_obj);
-    free(r->count); free(r->seen);
+    free(r->count); free(r->seen); free(r->top);
 }
 
 typedef struct {
@@ -185,9 +189,9 @@ static int push_found(Row *r, const Tables *t, int64_t key) {
 static int row_open(Row *r, Py_ssize_t n_cols) {
     r->count = calloc(n_cols + 1, sizeof(int32_t));
     r->seen = calloc(n_cols / 64 + 1, sizeof(uint64_t));
-    r->lo = PY_SSIZE_T_MAX;
-    r->hi = 0;
-    if (!r->count || !r->seen) { PyErr_NoMemory(); return -1; }
+    r->n_top = n_cols / 4096 + 1;
+    r->top = calloc(r->n_top, sizeof(uint64_t));
+    if (!r->count || !r->seen || !r->top) { PyErr_NoMemory(); return -1; }
     return 0;
 }
 
