@@ -21,6 +21,12 @@ static int ctz64(uint64_t x) { unsigned long i; _BitScanForward64(&i, x); return
 #define ctz64 __builtin_ctzll
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+
 #define KERNELS_VERSION 5
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define SPACE_ID (-2)
@@ -280,6 +286,13 @@ static PyObject *char_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             }
         }
         for (Py_ssize_t i = 0; i < m; i++) {
+            if (i + 8 + n_max <= m) {  /* the table is larger than the cache: ask for slots early */
+                int64_t ahead = 0;
+                for (int n = 0; n < n_max; n++) {
+                    ahead = (ahead << 21) | codes[i + 8 + n];
+                    PREFETCH(j.t.table.pairs + 2 * (((uint64_t)ahead * GOLDEN) >> j.t.table.shift));
+                }
+            }
             int64_t key = 0;
             for (int n = 0; n < n_max && i + n < m; n++) {
                 key = (key << 21) | codes[i + n];
@@ -1100,6 +1113,11 @@ static PyObject *csr_scores(PyObject *Py_UNUSED(self), PyObject *args) {
             if (col < 0 || col >= n_features) {
                 PyErr_SetString(PyExc_ValueError, "a column index is outside the weights");
                 goto done;
+            }
+            if (jj + 16 < ip[i + 1]) {  /* the weights are larger than the cache: ask for them early */
+                const double *ahead = w + ((Py_ssize_t)ix[jj + 16] + offset) * k;
+                PREFETCH(ahead);
+                PREFETCH(ahead + k - 1);
             }
             const double a = dx[jj], *wj = w + col * k;
             for (Py_ssize_t c = 0; c < k; c++) yi[c] += a * wj[c];
