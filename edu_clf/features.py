@@ -10,7 +10,6 @@ Blocks (each can be switched off in configs/default.toml):
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -130,16 +129,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X: Sequence[Record]) -> sp.csr_matrix:
         lex = self.lexicons or {}
         X = to_records(X)
-        heading_cues = [_any_of(tuple(words)) for words in lex.get("heading", {}).values()]
-        title_cues = [_any_of(tuple(words)) for words in lex.get("title", {}).values()]
-        context_cache: dict[tuple[str, tuple[str, ...]], list[float]] = {}
-        context_rows = []
-        for r in X:  # context cues are shared by all items of a document: computed once per context
-            key = (r.title, r.headings)
-            row = context_cache.get(key)
-            if row is None:
-                row = context_cache[key] = self._context_row(r, heading_cues, title_cues)
-            context_rows.append(row)
+        context = self._context_columns(X, lex)
         groups = list(lex.get("text", {}).values())
         texts = [r.text for r in X]
         counts = _word_counts(texts, groups)
@@ -148,32 +138,31 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         tail[:, 0] = np.fromiter((not r.headings for r in X), dtype=bool, count=len(X))
         tail[:, 1] = np.fromiter((not r.title for r in X), dtype=bool, count=len(X))
         tail[:, 2] = np.minimum(np.fromiter(map(len, texts), dtype=np.float64, count=len(X)), 1000.0) / 1000.0
-        n_context = 2 * len(lex.get("heading", {})) + len(lex.get("title", {}))
-        context = np.asarray(context_rows, dtype=np.float64).reshape(len(X), n_context)
         return sp.csr_matrix(np.hstack([context, text, tail]))
 
     @staticmethod
-    def _context_row(r: Record, heading_cues: list[Callable[[str], Any]],
-                     title_cues: list[Callable[[str], Any]]) -> list[float]:
-        """Per heading group: in the nearest heading, in any heading; per title group: in the title."""
-        row = []
-        nearest = r.headings[-1] if r.headings else ""
-        joined = " ".join(r.headings)
-        for contains in heading_cues:
-            row.append(float(contains(nearest) is not None))
-            row.append(float(contains(joined) is not None))
-        for contains in title_cues:
-            row.append(float(contains(r.title) is not None))
-        return row
+    def _context_columns(X: Sequence[Record], lex: dict[str, dict[str, list[str]]]) -> np.ndarray:
+        """Per heading group: in the nearest heading, in any heading; per title group: in the title.
+
+        Computed once per distinct (title, headings), which all items of a document section
+        share; a group is present where its words' occurrence count is not zero.
+        """
+        contexts: dict[tuple[str, tuple[str, ...]], int] = {}
+        which = np.fromiter((contexts.setdefault((r.title, r.headings), len(contexts)) for r in X),
+                            dtype=np.int64, count=len(X))
+        heading_groups = list(lex.get("heading", {}).values())
+        title_groups = list(lex.get("title", {}).values())
+        nearest = _word_counts([h[-1] if h else "" for _, h in contexts], heading_groups) > 0
+        anywhere = _word_counts([" ".join(h) for _, h in contexts], heading_groups) > 0
+        title = _word_counts([t for t, _ in contexts], title_groups) > 0
+        columns = np.empty((len(contexts), 2 * len(heading_groups) + len(title_groups)), dtype=np.float64)
+        columns[:, 0:2 * len(heading_groups):2] = nearest
+        columns[:, 1:2 * len(heading_groups):2] = anywhere
+        columns[:, 2 * len(heading_groups):] = title
+        return columns[which]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(["cue:" + n for n in self.feature_names_], dtype=object)
-
-
-@lru_cache(maxsize=64)
-def _any_of(words: tuple[str, ...]) -> Callable[[str], Any]:
-    """search(s) is not None exactly when some word occurs in s (one regex instead of a loop of `in`)."""
-    return re.compile("|".join(map(re.escape, words)) if words else "(?!)").search
 
 
 def _self_overlapping(word: str) -> bool:

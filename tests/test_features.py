@@ -52,3 +52,37 @@ def test_to_records_accepts_items_dicts_and_strings(gold_items):
 def test_cue_features_of_no_items_is_an_empty_matrix():
     cues = CueFeatures(load_cues().to_dict()).fit([])
     assert cues.transform([]).shape == (0, len(cues.feature_names_))
+
+
+def reference_context_columns(records, lex):
+    """The context cue columns by plain `in` over each record: what the cue block must give."""
+    rows = []
+    for r in records:
+        nearest, joined = (r.headings[-1] if r.headings else ""), " ".join(r.headings)
+        row = []
+        for words in lex["heading"].values():
+            row += [float(any(w in nearest for w in words)), float(any(w in joined for w in words))]
+        row += [float(any(w in r.title for w in words)) for words in lex["title"].values()]
+        rows.append(row)
+    return np.array(rows, dtype=float)
+
+
+_CONTEXT_TEXT = st.text(alphabet="存在问题下半年计划打算工作总结成效 ", max_size=12)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.builds(lambda t, h: Record("x", t, tuple(h)), _CONTEXT_TEXT, st.lists(_CONTEXT_TEXT, max_size=3)),
+                max_size=8))
+def test_context_cues_equal_plain_in(inner_loops, records):
+    lex = load_cues().to_dict()
+    cues = CueFeatures(lex).fit([])
+    n = 2 * len(lex["heading"]) + len(lex["title"])
+    got = cues.transform(records).toarray()[:, :n] if records else np.zeros((0, n))
+    assert np.array_equal(got, reference_context_columns(records, lex).reshape(len(records), n))
+
+
+def test_context_cues_equal_plain_in_on_gold(gold_items, inner_loops):
+    lex = load_cues().to_dict()
+    n = 2 * len(lex["heading"]) + len(lex["title"])
+    got = CueFeatures(lex).fit([]).transform(gold_items).toarray()[:, :n]
+    assert np.array_equal(got, reference_context_columns(to_records(gold_items), lex))
