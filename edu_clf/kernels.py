@@ -9,33 +9,25 @@ with segment.py's Python methods as the fallback: same documents, slower.
 """
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 VERSION = 5  # must equal KERNELS_VERSION in _kernels.c: a stale build is ignored, not trusted
 
 
-def _load() -> ModuleType | None:
+def _load(name: str, version: int) -> ModuleType | None:
+    """The compiled module edu_clf.<name> if it is built and of this version, else None."""
     try:
-        from edu_clf import _kernels
+        module = importlib.import_module(f"edu_clf.{name}")
     except ImportError:
         return None
-    return _kernels if getattr(_kernels, "VERSION", None) == VERSION else None
+    return module if getattr(module, "VERSION", None) == version else None
 
 
-KERNELS: ModuleType | None = _load()
+KERNELS: ModuleType | None = _load("_kernels", VERSION)
 
 SEGSCAN_VERSION = 1  # must equal SEGSCAN_VERSION in _segscan.c
-
-
-def _load_segscan() -> ModuleType | None:
-    try:
-        from edu_clf import _segscan
-    except ImportError:
-        return None
-    return _segscan if getattr(_segscan, "VERSION", None) == SEGSCAN_VERSION else None
-
-
-SEGSCAN: ModuleType | None = _load_segscan()
+SEGSCAN: ModuleType | None = _load("_segscan", SEGSCAN_VERSION)
 
 
 def status() -> str:

@@ -68,6 +68,18 @@ def test_key_table_is_a_dict(keys, extra_queries):
     assert table.lookup(queries).tolist() == expected
 
 
+def assert_c_equals_numpy(fast: FastTfidf, X) -> None:
+    """The fitted vectorizer gives the same matrix of X through the C kernels and the numpy path."""
+    with_c = fast.transform(X)
+    compiled, kernels.KERNELS = kernels.KERNELS, None
+    try:
+        with_numpy = fast.transform(X)
+    finally:
+        kernels.KERNELS = compiled
+    assert with_c.shape == with_numpy.shape
+    assert (with_c != with_numpy).nnz == 0
+
+
 _ODD_TEXT = st.text(st.sampled_from(list("教育工作学校 \t\n\u3000\u00a0，。1a") + ["\U0001F600", "\x00"]), max_size=40)
 
 
@@ -82,14 +94,7 @@ def test_c_kernels_equal_the_numpy_path(train, test, n):
             fast.fit(train)
         except ValueError:  # nothing to learn from (all texts empty)
             continue
-        with_c = fast.transform(test)
-        compiled, kernels.KERNELS = kernels.KERNELS, None
-        try:
-            with_numpy = fast.transform(test)
-        finally:
-            kernels.KERNELS = compiled
-        assert with_c.shape == with_numpy.shape
-        assert (with_c != with_numpy).nnz == 0
+        assert_c_equals_numpy(fast, test)
 
 
 _CONTEXT = st.builds(lambda title, headings: Record("", title, tuple(headings)),
@@ -101,15 +106,7 @@ _CONTEXT = st.builds(lambda title, headings: Record("", title, tuple(headings)),
 @given(st.lists(_CONTEXT, min_size=2, max_size=10), st.lists(_CONTEXT, max_size=10))
 def test_c_context_rows_equal_the_numpy_path(train, test):
     """No title, no headings, shared and empty headings: the same context rows either way."""
-    fast = FastTfidf("context", 1, min_df=1).fit(train + test[:1])
-    with_c = fast.transform(test)
-    compiled, kernels.KERNELS = kernels.KERNELS, None
-    try:
-        with_numpy = fast.transform(test)
-    finally:
-        kernels.KERNELS = compiled
-    assert with_c.shape == with_numpy.shape
-    assert (with_c != with_numpy).nnz == 0
+    assert_c_equals_numpy(FastTfidf("context", 1, min_df=1).fit(train + test[:1]), test)
 
 
 @settings(max_examples=60, deadline=None)
