@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True)
@@ -58,22 +58,30 @@ class Document:
     pieces: tuple[Piece, ...] = field(default=(), repr=False)
 
 
-def new_item(doc_id: str, item: int, title: str, headings: tuple[str, ...], text: str,
-             span: tuple[int, int] | None) -> Item:
-    """Item(doc_id, item, title, headings, text, span), made at half the cost.
+
+T = TypeVar("T")
+
+
+def make_frozen(cls: type[T], **fields: Any) -> T:
+    """An instance of the frozen dataclass `cls` with exactly these fields, made at a fraction of the cost.
 
     A frozen dataclass's __init__ sets every field through object.__setattr__;
-    the segmenter makes one Item per outline item, so it fills the instance dict
-    at once instead (tests/test_items.py checks the two are equal, field for field).
+    where one object is made per item (the segmenter, the predictions), filling
+    the instance dict at once is several times faster. Every field must be given
+    (tests compare with the constructors, field for field).
     """
-    made = object.__new__(Item)
-    made.__dict__.update(doc_id=doc_id, item=item, title=title, headings=headings, text=text, span=span,
-                         kind=None, topic=None, source=None)
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
     return made
+
+
+def new_item(doc_id: str, item: int, title: str, headings: tuple[str, ...], text: str,
+             span: tuple[int, int] | None) -> Item:
+    """Item(doc_id, item, title, headings, text, span), made by make_frozen."""
+    return make_frozen(Item, doc_id=doc_id, item=item, title=title, headings=headings, text=text, span=span,
+                       kind=None, topic=None, source=None)
 
 
 def new_piece(role: str, start: int, end: int, doc_id: str | None) -> Piece:
-    """Piece(role, start, end, doc_id), made as new_item makes Items."""
-    made = object.__new__(Piece)
-    made.__dict__.update(role=role, start=start, end=end, doc_id=doc_id)
-    return made
+    """Piece(role, start, end, doc_id), made by make_frozen."""
+    return make_frozen(Piece, role=role, start=start, end=end, doc_id=doc_id)

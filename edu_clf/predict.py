@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from edu_clf.features import Record, to_records
-from edu_clf.items import Document, Item
+from edu_clf.items import Document, Item, make_frozen
 
 if TYPE_CHECKING:
     from edu_clf.trained import TrainedModel
@@ -90,8 +90,8 @@ def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, e
         explanation = {}
         if explainer is not None:
             explanation = explainer.explain_row(matrix[i], (kind, topic), explain)
-        out.append(Prediction(
-            doc_id=doc_id, item=index, title=title if title else record.title,
+        out.append(make_frozen(
+            Prediction, doc_id=doc_id, item=index, title=title if title else record.title,
             headings=headings if headings else record.headings, text=record.text,
             kind=kind, kind_score=scores[0][i], topic=topic, topic_score=scores[1][i],
             kind_top=_top(kinds, probas[0][i], top_k) if top_k > 1 else (),

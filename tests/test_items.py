@@ -26,3 +26,9 @@ def test_made_items_stay_frozen():
     made = new_item("d", 0, "", (), "x", None)
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.text = "y"
+
+
+def test_predictions_made_by_predict_items_equal_the_constructor(seed_model, gold_items):
+    from edu_clf.predict import Prediction, predict_items
+    made = predict_items(seed_model, gold_items[:3])[0]
+    assert made == Prediction(**vars(made)) and set(vars(made)) == {f.name for f in dataclasses.fields(Prediction)}
