@@ -37,14 +37,21 @@ def jieba_words(text: str) -> list[str]:
     return [t for t in _jieba().lcut(text, HMM=False) if not t.isspace()]
 
 
-@lru_cache(maxsize=1)
 def jieba_dictionary() -> Any:
-    """jieba's dict.txt loaded by the C kernels (about 0.1 s, once per process)."""
+    """jieba's dict.txt loaded by the C kernels (about 0.1 s, once per process); None without either."""
+    return None if kernels.KERNELS is None else _load_dictionary()
+
+
+@lru_cache(maxsize=1)
+def _load_dictionary() -> Any:
     import importlib.util
 
     spec = importlib.util.find_spec("jieba")
-    path = Path(spec.origin).parent / "dict.txt"
-    return kernels.KERNELS.jieba_dict(path.read_text(encoding="utf-8"), str(path))
+    try:
+        path = Path(spec.origin).parent / "dict.txt"
+        return kernels.KERNELS.jieba_dict(path.read_text(encoding="utf-8"), str(path))
+    except (AttributeError, TypeError, OSError, ValueError):  # jieba not installed as files: rjieba serves
+        return None
 
 
 def native_words(text: str) -> list[str]:
@@ -54,7 +61,7 @@ def native_words(text: str) -> list[str]:
 
 def fast_words(text: str) -> list[str]:
     """jieba HMM-off words by the fastest implementation on this machine."""
-    if kernels.KERNELS is not None:
+    if kernels.KERNELS is not None and jieba_dictionary() is not None:
         return kernels.KERNELS.jieba_cut(jieba_dictionary(), text)
     return rjieba_words(text)
 

@@ -264,6 +264,10 @@ class FastTfidf(TransformerMixin, BaseEstimator):
             table = self.__dict__["_table"] = KeyTable(self.keys_, self.cols_)
         return table
 
+    def _native_words(self) -> bool:
+        """Whether the kernels can cut the words themselves (the fast backend, HMM off, dictionary loaded)."""
+        return self.tokenizer == "rjieba" and not self.hmm and jieba_dictionary() is not None
+
     def _word_index(self) -> Any:
         """word_index_ copied into C for the kernels (built on first use)."""
         index = self.__dict__.get("_windex")
@@ -294,12 +298,12 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         if self.analyzer == "chars":
             parts = kernels.KERNELS.char_tfidf(_texts(X), self._n_max(), table.pairs(), self.idf_,
                                                self.sublinear_tf, self._prefix_closed())
-        elif self.analyzer == "words" and self.tokenizer == "rjieba" and not self.hmm:
+        elif self.analyzer == "words" and self._native_words():
             # tokenized in C as well: the words never become Python strings
             parts = kernels.KERNELS.jieba_word_tfidf(_texts(X), jieba_dictionary(), self._word_index(),
                                                      self._base(self.word_index_), self._n_max(), table.pairs(),
                                                      self.idf_, self.sublinear_tf, self._prefix_closed())
-        elif self.analyzer == "context" and self.tokenizer == "rjieba" and not self.hmm:
+        elif self.analyzer == "context" and self._native_words():
             return self._kernel_context_matrix(X)
         elif self.analyzer in ("words", "context"):
             parts = kernels.KERNELS.word_tfidf(self._token_lists(X), self.word_index_, self._base(self.word_index_),

@@ -66,3 +66,11 @@ def test_a_later_dictionary_line_replaces_the_frequency():
     assert kernels.KERNELS.jieba_cut(kernels.KERNELS.jieba_dict(low, "d"), "甲乙") == ["甲", "乙"]
     high = low + "甲乙 100000\n"
     assert kernels.KERNELS.jieba_cut(kernels.KERNELS.jieba_dict(high, "d"), "甲乙") == ["甲乙"]
+
+
+def test_without_jiebas_dictionary_file_the_fast_backend_falls_back_to_rjieba(monkeypatch):
+    from edu_clf import tokenize
+    monkeypatch.setattr(tokenize, "_load_dictionary", lambda: None)
+    text = "全县教育系统推进校舍改造工程。"
+    assert tokenize.jieba_dictionary() is None
+    assert fast_words(text) == rjieba_words(text) == jieba_words(text)
