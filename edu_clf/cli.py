@@ -294,7 +294,7 @@ def predict(
     """
     from edu_clf.io import iter_input_paths, report_kind
     from edu_clf.persist import load_model
-    from edu_clf.predict import predict_files, predict_items, predict_stream, text_item
+    from edu_clf.predict import jsonl_of, predict_files, predict_items, predict_stream, text_item
     from edu_clf.reports import check_inputs, no_items_message
 
     if (text is None) == (not inputs):
@@ -315,8 +315,10 @@ def predict(
                 if not skip_errors:
                     raise error
                 skipped.append(Skipped(path, str(error)))
+            # JSON lines are made by the workers too: the parent only writes
             predictions = predict_files(trained, paths, config, jobs, top_k=top_k, explain=explain,
-                                        on_error=on_error, on_empty=lambda path: warn(no_items_message(path)))
+                                        on_error=on_error, on_empty=lambda path: warn(no_items_message(path)),
+                                        render=jsonl_of if format is Format.jsonl else None)
         else:
             # as for segment: a pre-read only when writing to stdout
             docs = iter_documents(paths, config, skip_errors=skip_errors, skipped=skipped, precheck=out is None,
@@ -335,7 +337,7 @@ def predict(
         elif format is Format.jsonl:
             jw = JsonlWriter(stream)
             for p in predictions:
-                jw.row(p.to_dict())
+                jw.row(p if isinstance(p, str) else p.to_dict())
                 count += 1
         else:
             columns = ["doc_id", "item", "title", "headings", "text", "kind", "kind_score", "topic", "topic_score"]

@@ -98,12 +98,18 @@ class TableWriter:
         self.stream.write("  ".join(cells).rstrip() + "\n")
 
 
+def jsonl_line(record: dict[str, Any]) -> str:
+    """One JSON Lines line of a record (UTF-8 text kept as it is, newline included)."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
 class JsonlWriter:
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
 
-    def row(self, record: dict[str, Any]) -> None:
-        self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    def row(self, record: dict[str, Any] | str) -> None:
+        """Write a record, or a line jsonl_line already made (in a worker process)."""
+        self.stream.write(record if isinstance(record, str) else jsonl_line(record))
 
 
 class CsvWriter:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -115,8 +115,9 @@ def iter_chunks(documents: Iterable[Document], size: int) -> Iterator[list[Item]
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(model: "TrainedModel", top_k: int, explain: int, config: Any = None) -> None:
-    _WORKER.update(model=model, top_k=top_k, explain=explain, config=config)
+def _init_worker(model: "TrainedModel", top_k: int, explain: int, config: Any = None,
+                 render: Callable[[Prediction], Any] | None = None) -> None:
+    _WORKER.update(model=model, top_k=top_k, explain=explain, config=config, render=render)
 
 
 def _predict_chunk(chunk: list[Item]) -> list[Prediction]:
@@ -137,6 +138,9 @@ def _label_files(paths: list[str]) -> list[tuple[str, list[Prediction], Exceptio
         except EduClfError as exc:
             read.append((path, [], exc))
     labeled = _label_groups(_predict_chunk, [items for _, items, _ in read])
+    render = _WORKER["render"]
+    if render is not None:
+        labeled = [[render(p) for p in predictions] for predictions in labeled]
     return [(path, predictions, error) for (path, _, error), predictions in zip(read, labeled)]
 
 
@@ -206,16 +210,18 @@ def predict_documents(model: "TrainedModel", documents: Iterable[Document], chun
 
 def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs: int, top_k: int = 1,
                   explain: int = 0, on_error: Any = None, on_empty: Any = None,
-                  files_per_task: int = 32) -> Iterator[Prediction]:
+                  files_per_task: int = 32, render: Callable[[Prediction], Any] | None = None) -> Iterator[Any]:
     """Predictions for report files read, segmented and labeled by `jobs` worker processes.
 
     Files are handed out a bounded window at a time and their predictions come
     back in input order. A file that cannot be read goes to `on_error(path,
     error)`, which raises to stop or returns to skip it; a file without items
-    goes to `on_empty(path)`.
+    goes to `on_empty(path)`. With `render` (a top-level function), each
+    prediction comes back as render(prediction), made in the worker: rendering
+    output lines there leaves the parent only the writing.
     """
     remaining = iter(paths)
-    with _pool(jobs, model, top_k, explain, config) as pool:
+    with _pool(jobs, model, top_k, explain, config, render) as pool:
         while True:
             # a task is a batch of files, so that each labeling call gets enough items to be efficient
             batches = [batch for batch in (list(islice(remaining, files_per_task)) for _ in range(2 * jobs)) if batch]
@@ -232,10 +238,16 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
                     yield from predictions
 
 
+def jsonl_of(prediction: Prediction) -> str:
+    """The prediction's JSON Lines line (a `render` for predict_files)."""
+    from edu_clf.output import jsonl_line
+    return jsonl_line(prediction.to_dict())
+
+
 def text_item(text: str) -> Record:
     """A single free-text item with no context (for `predict --text`)."""
     return Record(text, "", ())
 
 
-__all__ = ["LabeledDocument", "Prediction", "iter_chunks", "predict_documents", "predict_files", "predict_items",
-           "predict_stream", "text_item"]
+__all__ = ["LabeledDocument", "Prediction", "iter_chunks", "jsonl_of", "predict_documents", "predict_files",
+           "predict_items", "predict_stream", "text_item"]

@@ -56,3 +56,12 @@ def test_explanations_name_terms_that_support_the_label(seed_model, gold_items):
         assert len(terms) <= 5
         assert all(weight > 0 for _, weight in terms)
         assert [w for _, w in terms] == sorted((w for _, w in terms), reverse=True)
+
+
+def test_workers_can_render_the_predictions(seed_model, seed_paths):
+    from edu_clf.config import load_segment_config
+    from edu_clf.predict import jsonl_of, predict_files
+    paths = [str(p) for p in seed_paths[:2]]
+    plain = list(predict_files(seed_model, paths, load_segment_config(), jobs=2, files_per_task=1))
+    rendered = list(predict_files(seed_model, paths, load_segment_config(), jobs=2, render=jsonl_of))
+    assert rendered == [jsonl_of(p) for p in plain] and len(rendered) > 10
