@@ -53,6 +53,18 @@ def to_records(X: Sequence[Any]) -> list[Record]:
     return out
 
 
+def distinct_contexts(records: Sequence[Record]) -> tuple[list[tuple[str, tuple[str, ...]]], np.ndarray]:
+    """The distinct (title, headings) of the records, and for each record the index of its own.
+
+    All items of a document section share one context: context features are
+    computed once per distinct context and given to each item.
+    """
+    index: dict[tuple[str, tuple[str, ...]], int] = {}
+    which = np.fromiter((index.setdefault((r.title, r.headings), len(index)) for r in records),
+                        dtype=np.int64, count=len(records))
+    return list(index), which
+
+
 def record_text(records: Sequence[Record]) -> list[str]:
     return [r.text for r in records]
 
@@ -147,9 +159,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         Computed once per distinct (title, headings), which all items of a document section
         share; a group is present where its words' occurrence count is not zero.
         """
-        contexts: dict[tuple[str, tuple[str, ...]], int] = {}
-        which = np.fromiter((contexts.setdefault((r.title, r.headings), len(contexts)) for r in X),
-                            dtype=np.int64, count=len(X))
+        contexts, which = distinct_contexts(X)
         heading_groups = list(lex.get("heading", {}).values())
         title_groups = list(lex.get("title", {}).values())
         nearest = _word_counts([h[-1] if h else "" for _, h in contexts], heading_groups) > 0

@@ -311,21 +311,16 @@ class FastTfidf(TransformerMixin, BaseEstimator):
                                                self._prefix_closed())
         else:
             raise ValueError(f"analyzer={self.analyzer!r}; allowed: chars, words, context")
-        indptr, indices, data = (np.frombuffer(p, dtype=t) for p, t in zip(parts, (np.int64, np.int32, np.float64)))
-        return sp.csr_matrix((data, indices, indptr), shape=(len(X), len(self.idf_)))
+        return _csr(parts, len(X), len(self.idf_))
 
     def _kernel_context_matrix(self, X: Sequence[Any]) -> sp.csr_matrix:
         """Context rows made in C once per distinct (title, headings), then given to each item."""
-        from edu_clf.features import to_records
+        from edu_clf.features import distinct_contexts, to_records
 
-        rows: dict[tuple[str, tuple[str, ...]], int] = {}
-        which = np.fromiter((rows.setdefault((r.title, r.headings), len(rows)) for r in to_records(X)),
-                            dtype=np.int64, count=len(X))
-        parts = kernels.KERNELS.jieba_context_tfidf(list(rows), jieba_dictionary(), self._word_index(),
+        contexts, which = distinct_contexts(to_records(X))
+        parts = kernels.KERNELS.jieba_context_tfidf(contexts, jieba_dictionary(), self._word_index(),
                                                     self._key_table().pairs(), self.idf_, self.sublinear_tf)
-        indptr, indices, data = (np.frombuffer(p, dtype=t) for p, t in zip(parts, (np.int64, np.int32, np.float64)))
-        distinct = sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.idf_)))
-        return distinct[which]
+        return _csr(parts, len(contexts), len(self.idf_))[which]
 
     # ------------------------------------------------------------ model files
 
@@ -354,7 +349,13 @@ class FastTfidf(TransformerMixin, BaseEstimator):
 
 _SPACE = -2
 _PACKED = ("vocabulary_", "word_index_")   # term → number dicts, stored packed in model files
-_CACHES = ("_table", "_closed", "_windex")            # rebuilt on first use
+_CACHES = ("_table", "_closed", "_windex")  # rebuilt on first use
+
+
+def _csr(parts: tuple[bytearray, bytearray, bytearray], n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """A CSR matrix of a kernel's (indptr int64, indices int32, data float64) bytearrays."""
+    indptr, indices, data = (np.frombuffer(p, dtype=t) for p, t in zip(parts, (np.int64, np.int32, np.float64)))
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
 
 
 def _is_numbering(terms: dict[str, int]) -> bool:
