@@ -344,6 +344,13 @@ static int word_row_push(WordRow *w, int64_t id) {
     return 0;
 }
 
+/* Close the row and start the next with no previous word (no bigram spans two rows). */
+static int word_row_finish(WordRow *w, Py_ssize_t row, int sublinear) {
+    w->prev = -1;
+    w->prev_found = 0;
+    return row_finish(&w->j->r, &w->j->o, row, w->j->t.idf.buf, sublinear);
+}
+
 PyDoc_STRVAR(word_tfidf_doc,
 "word_tfidf(token_lists, index, base, n_max, table_pairs, idf, sublinear, closed) -> (indptr, indices, data)\n\n"
 "TF-IDF rows of word 1..n_max-grams (n_max <= 2). Whitespace tokens are dropped before\n"
@@ -371,8 +378,6 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             PyErr_Format(PyExc_TypeError, "token_lists[%zd] is not a list", d);
             goto fail;
         }
-        w.prev = -1;
-        w.prev_found = 0;
         Py_ssize_t n = PyList_GET_SIZE(tokens);
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *token = PyList_GET_ITEM(tokens, i);
@@ -394,7 +399,7 @@ static PyObject *word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             }
             if (word_row_push(&w, id) < 0) goto fail;
         }
-        if (row_finish(&j.r, &j.o, d, j.t.idf.buf, sublinear) < 0) goto fail;
+        if (word_row_finish(&w, d, sublinear) < 0) goto fail;
     }
     return job_finish(&j, 1);
 fail:
@@ -967,10 +972,8 @@ static PyObject *jieba_word_tfidf(PyObject *Py_UNUSED(self), PyObject *args) {
             PyErr_Format(PyExc_TypeError, "texts[%zd] is not a str", r);
             goto fail;
         }
-        w.prev = -1;
-        w.prev_found = 0;
         if (jieba_cut_text(d, &c, text, emit_word, &w) < 0) goto fail;
-        if (row_finish(&j.r, &j.o, r, j.t.idf.buf, sublinear) < 0) goto fail;
+        if (word_row_finish(&w, r, sublinear) < 0) goto fail;
     }
     cut_free(&c);
     return job_finish(&j, 1);
@@ -1059,7 +1062,7 @@ static PyObject *jieba_context_tfidf(PyObject *Py_UNUSED(self), PyObject *args) 
         p.prefix = 'H';
         if (n_headings ? prefixed_cut(&p, d, &c, 'N', PyTuple_GET_ITEM(headings, n_headings - 1)) < 0
                        : prefixed_none(&p) < 0) goto fail;
-        if (row_finish(&j.r, &j.o, r, j.t.idf.buf, sublinear) < 0) goto fail;
+        if (word_row_finish(&p.w, r, sublinear) < 0) goto fail;
     }
     free(p.buf);
     cut_free(&c);

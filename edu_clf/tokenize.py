@@ -61,9 +61,7 @@ def native_words(text: str) -> list[str]:
 
 def fast_words(text: str) -> list[str]:
     """jieba HMM-off words by the fastest implementation on this machine."""
-    if kernels.KERNELS is not None and jieba_dictionary() is not None:
-        return kernels.KERNELS.jieba_cut(jieba_dictionary(), text)
-    return rjieba_words(text)
+    return rjieba_words(text) if jieba_dictionary() is None else native_words(text)
 
 
 def jieba_words_hmm(text: str) -> list[str]:
@@ -111,7 +109,7 @@ def _pick(table: dict, backend: str, hmm: bool) -> Callable[[str], list[str]]:
 
 
 def raw_tokenizer(backend: str, hmm: bool = False) -> Callable[[str], list[str]]:
-    """Tokens with whitespace tokens kept (the fast vectorizer drops them itself)."""
+    """Tokens, whitespace tokens possibly kept (the fast vectorizer drops them itself)."""
     return _pick(_RAW, backend, hmm)
 
 
