@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Callable, Optional
@@ -49,7 +50,9 @@ def handle_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except EduClfError as exc:
             if STATE["debug"]:
                 raise
@@ -61,6 +64,11 @@ def handle_errors(func: Callable) -> Callable:
             sys.stderr.close()
             raise typer.Exit(0)
     return wrapper
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Library warnings (ours and scikit-learn's) as one line each, without a source line."""
+    typer.echo(f"edu-clf: warning: {message}", err=True)
 
 
 def version_callback(value: bool) -> None:
@@ -159,6 +167,9 @@ def progress(message: str) -> None:
 
 ModelOption = Annotated[Optional[Path], typer.Option(
     "--model", "-m", help="Model file (default: the shipped model named in configs/default.toml).")]
+TrustOption = Annotated[bool, typer.Option(
+    "--trust-pickle", help="Also load a pickle/joblib model file. Unpickling can run any code: use only for "
+                           "files you made yourself. skops files never need it.")]
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", "-c", help="Training config TOML (default: configs/default.toml).")]
 SetOption = Annotated[Optional[list[str]], typer.Option(
@@ -213,6 +224,7 @@ def train(
 def evaluate(
     data: Annotated[list[Path], typer.Argument(help="Labeled JSONL or CSV files (gold).", show_default=False)],
     model: ModelOption = None,
+    trust_pickle: TrustOption = False,
     cv: Annotated[bool, typer.Option("--cv", help="Cross-validate instead: train from the config, grouped by "
                                      "doc_id (leave-one-document-out up to 20 documents, else 5 folds). Items "
                                      "with source 'written' are trained on, never scored.")] = False,
@@ -246,7 +258,7 @@ def evaluate(
         except ValueError as exc:
             raise EduClfError(str(exc), ", ".join(map(str, data))) from None
     else:
-        trained = load_model(model, schema)
+        trained = load_model(model, schema, trust_pickle=trust_pickle)
         result = evaluate_estimator(trained.estimator, items, trained.meta.data.get("doc_ids", ()))
         if result.method != "held-out":
             warn(f"{result.method}; these scores measure fit, not quality (use --cv, or a model trained "
@@ -273,6 +285,7 @@ def predict(
         show_default=False)] = None,
     text: Annotated[Optional[str], typer.Option("--text", "-t", help="Label this one item of text instead.")] = None,
     model: ModelOption = None,
+    trust_pickle: TrustOption = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="table for people; jsonl or csv for "
                                            "programs (one line per item, in input order).")] = Format.table,
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Also list the k best kinds and topics "
@@ -299,7 +312,7 @@ def predict(
 
     if (text is None) == (not inputs):
         raise UsageError("give report files/folders, or --text \"...\" (one of the two)")
-    trained = load_model(model)
+    trained = load_model(model, trust_pickle=trust_pickle)
     if text is not None:
         predictions = iter(predict_items(trained, [text_item(text)], top_k=top_k, explain=explain))
     else:
@@ -360,6 +373,7 @@ def report(
     inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP, show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write (one self-contained page).")],
     model: ModelOption = None,
+    trust_pickle: TrustOption = False,
     explain: Annotated[Optional[int], typer.Option("--explain", min=0, help="Terms shown per label when an item "
                                                    "is clicked (default: configs/report.toml).")] = None,
     skip_errors: Annotated[bool, typer.Option("--skip-errors", help="Skip unreadable files (listed on stderr) "
@@ -375,7 +389,7 @@ def report(
     from edu_clf.predict import predict_documents
 
     cfg = load_report_config()
-    trained = load_model(model)
+    trained = load_model(model, trust_pickle=trust_pickle)
     skipped: list[Skipped] = []
     # every document is labeled before the page is written: no pre-read needed
     docs = iter_documents(inputs, load_segment_config(), skip_errors=skip_errors, skipped=skipped, warn=warn)
@@ -395,11 +409,12 @@ def report(
 def info(
     model: Annotated[Optional[Path], typer.Argument(help="Model file (default: the shipped model).")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the metadata as JSON.")] = False,
+    trust_pickle: TrustOption = False,
 ) -> None:
     """Print a model's metadata: versions, label schema, config, training data, CV scores."""
     from edu_clf import kernels
     from edu_clf.persist import load_model
-    meta = load_model(model).meta.to_dict()
+    meta = load_model(model, trust_pickle=trust_pickle).meta.to_dict()
     if json_:
         typer.echo(json.dumps(meta, ensure_ascii=False, indent=1))
         return

@@ -52,3 +52,7 @@ class ConfigError(EduClfError):
 
 class ModelError(EduClfError):
     """A model file is missing, not a model, untrusted, or fails its metadata checks."""
+
+
+class EduClfWarning(UserWarning):
+    """Something a user should know that does not stop the run (the CLI prints one line)."""
