@@ -113,6 +113,10 @@ def segment(
 
     Example: edu-clf segment seeds/002_faffd9a2ed2f71c6.txt --format jsonl > items.jsonl
     """
+    from edu_clf.io import iter_input_paths
+    from edu_clf.output import check_writable
+
+    check_writable(out, [*inputs, *iter_input_paths(inputs)] if out is not None else ())
     config = load_segment_config()
     skipped: list[Skipped] = []
     # to stdout, every file is read once first so that one bad file writes nothing; a --out
@@ -189,18 +193,22 @@ def train(
              "project's gold seeds plus the written corpus).", show_default=False)] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the model (default: the "
-                                                "config's [data] model).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the model (default: a file "
+                                                "named as the config's [data] model, in the current folder; "
+                                                "never inside the installed package).")] = None,
     format: Annotated[ModelFormat, typer.Option("--format", help="skops: safe to share (loading cannot run "
                                                 "code); joblib: a pickle, load only your own.")] = ModelFormat.skops,
-    cv: Annotated[bool, typer.Option("--cv/--no-cv", help="Measure grouped cross-validation first and store "
-                                     "the scores in the model's metadata.")] = True,
+    cv: Annotated[bool, typer.Option("--cv/--no-cv", help="Measure grouped cross-validation first (gold "
+                                     "documents one at a time, the written corpus one writer at a time, every "
+                                     "robustness view) and store the scores in the model's metadata.")] = True,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Cross-validation folds fitted in parallel.")] = 1,
 ) -> None:
     """Train a model on labeled items and write it atomically, with its metadata.
 
     Example: edu-clf train my_labels.jsonl --out models/mine.skops --set model.C=2
     """
-    from edu_clf.config import load_label_schema, load_train_config, project_root
+    from edu_clf.config import load_label_schema, load_train_config
+    from edu_clf.output import check_writable
     from edu_clf.persist import save_model
     from edu_clf.training import default_data_paths, load_training_items, train_model
 
@@ -209,8 +217,11 @@ def train(
     paths = list(data) if data else default_data_paths(cfg)
     items = load_training_items(paths, schema)
     progress(f"training on {len(items)} items from {len(paths)} file(s)")
-    model = train_model(items, cfg, schema, paths, cv=cv, progress=progress)
-    target = out or project_root() / cfg.data.model
+    target = out or Path.cwd() / Path(cfg.data.model).name
+    if out is None:
+        progress(f"no --out given: the model goes to {target} (the shipped model is never overwritten)")
+    check_writable(target, paths)
+    model = train_model(items, cfg, schema, paths, cv=cv, progress=progress, jobs=jobs)
     save_model(model, target, format.value)
     cv_scores = model.meta.metrics.get("cv", {})
     if "kind" in cv_scores:
@@ -225,9 +236,13 @@ def evaluate(
     data: Annotated[list[Path], typer.Argument(help="Labeled JSONL or CSV files (gold).", show_default=False)],
     model: ModelOption = None,
     trust_pickle: TrustOption = False,
-    cv: Annotated[bool, typer.Option("--cv", help="Cross-validate instead: train from the config, grouped by "
-                                     "doc_id (leave-one-document-out up to 20 documents, else 5 folds). Items "
-                                     "with source 'written' are trained on, never scored.")] = False,
+    cv: Annotated[bool, typer.Option("--cv", help="Cross-validate instead: train from the config; seed (and other "
+                                     "gold) documents are held out one at a time, the written corpus one writer "
+                                     "at a time, so no document or writer is on both sides.")] = False,
+    views: Annotated[str, typer.Option("--views", help="With --cv: also score the held-out documents as real "
+                                       "copies present them; comma-separated from clean, traditional, "
+                                       "ascii_punct, no_context, excerpt, page2, or 'all'.")] = "clean",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="With --cv: folds fitted in parallel.")] = 1,
     config: ConfigOption = None,
     set_: SetOption = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
@@ -237,13 +252,18 @@ def evaluate(
     """Score a model on held-out gold items, or cross-validate a config.
 
     Examples: edu-clf evaluate seeds/labels.jsonl --model models/mine.skops
+              edu-clf evaluate seeds/labels.jsonl corpus/labels/*.jsonl --cv --views all -j 2
               edu-clf evaluate seeds/labels.jsonl --cv --set features.context=false
     """
     from edu_clf.config import load_label_schema, load_train_config
-    from edu_clf.evaluate import cross_validate, evaluate_estimator, format_evaluation
+    from edu_clf.evaluate import cross_validate_views, evaluate_estimator, format_evaluation, format_views
     from edu_clf.persist import load_model
     from edu_clf.training import build_estimator, load_training_items
 
+    from edu_clf.output import check_writable
+
+    check_writable(errors, data, "--errors")
+    check_writable(plot, data, "--plot")
     schema = load_label_schema()
     items = load_training_items(data, schema) if cv else read_labeled(data, schema)
     if not items:
@@ -251,18 +271,42 @@ def evaluate(
     if cv:
         if model is not None:
             raise UsageError("give either --model (held-out) or --cv (cross-validation), not both")
+        from edu_clf.views import VIEWS
+        chosen = list(VIEWS) if views == "all" else [v.strip() for v in views.split(",") if v.strip()]
+        unknown = [v for v in chosen if v not in VIEWS]
+        if unknown or not chosen:
+            raise UsageError(f"--views {views!r}: unknown view {unknown[0] if unknown else '(none)'}; "
+                             f"allowed: {', '.join(VIEWS)} or all")
+        if "clean" not in chosen:
+            chosen.insert(0, "clean")
         cfg = load_train_config(config, set_ or [])
         try:
-            result = cross_validate(build_estimator(cfg), items, cfg.cv.max_leave_one_out_docs, cfg.cv.n_folds,
-                                    progress=lambda i, n: progress(f"fold {i}/{n}"))
+            by_view = cross_validate_views(build_estimator(cfg), items, chosen, n_jobs=jobs,
+                                           progress=lambda i, n: progress(f"fold {i}/{n}"))
         except ValueError as exc:
             raise EduClfError(str(exc), ", ".join(map(str, data))) from None
+        if json_:
+            typer.echo(json.dumps({f"{part}/{view}": ev.to_dict() for (part, view), ev in by_view.items()},
+                                  ensure_ascii=False, indent=1))
+        else:
+            for (part, view), ev in by_view.items():
+                if view == "clean":
+                    typer.echo(f"== {part} ==")
+                    typer.echo(format_evaluation(ev))
+                    typer.echo("")
+            typer.echo(format_views(by_view))
+        if errors is not None or plot is not None:
+            result = by_view.get(("seeds", "clean")) or next(iter(by_view.values()))
     else:
         trained = load_model(model, schema, trust_pickle=trust_pickle)
         result = evaluate_estimator(trained.estimator, items, trained.meta.data.get("doc_ids", ()))
         if result.method != "held-out":
             warn(f"{result.method}; these scores measure fit, not quality (use --cv, or a model trained "
                  f"without these documents)")
+        if json_:
+            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        else:
+            typer.echo(format_evaluation(result))
     if errors is not None:
         with open_output(errors) as stream:
             jw = JsonlWriter(stream)
@@ -271,10 +315,6 @@ def evaluate(
     if plot is not None:
         from edu_clf.plot import plot_confusion
         plot_confusion(result, plot)
-    if json_:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
-    else:
-        typer.echo(format_evaluation(result))
 
 
 @app.command()
@@ -310,8 +350,13 @@ def predict(
     from edu_clf.predict import jsonl_of, predict_files, predict_items, predict_stream, text_item
     from edu_clf.reports import check_inputs, no_items_message
 
+    from edu_clf.output import check_writable
+
     if (text is None) == (not inputs):
         raise UsageError("give report files/folders, or --text \"...\" (one of the two)")
+    if text is not None and not text.strip():
+        raise UsageError("--text is empty; give the item's text")
+    check_writable(out, [*inputs, *iter_input_paths(inputs)] if inputs and out is not None else ())
     trained = load_model(model, trust_pickle=trust_pickle)
     if text is not None:
         predictions = iter(predict_items(trained, [text_item(text)], top_k=top_k, explain=explain))
@@ -388,6 +433,10 @@ def report(
     from edu_clf.persist import load_model
     from edu_clf.predict import predict_documents
 
+    from edu_clf.io import iter_input_paths
+    from edu_clf.output import check_writable
+
+    check_writable(out, [*inputs, *iter_input_paths(inputs)])
     cfg = load_report_config()
     trained = load_model(model, trust_pickle=trust_pickle)
     skipped: list[Skipped] = []

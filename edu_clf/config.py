@@ -168,6 +168,9 @@ class FeatureConfig:
     engine: str = "fast"            # "fast" (edu_clf.vectorize) or "reference" (scikit-learn analyzers)
     kind_blocks: tuple[str, ...] = ()     # blocks the kind head sees (empty: all)
     topic_blocks: tuple[str, ...] = ()    # blocks the topic head sees (empty: all)
+    normalize: bool = False         # features see edu_clf.normalize's form (t2s, punctuation, pinyin)
+    context_dropout: float = 0.0    # share of training items also seen without title and headings
+    neighbours: bool = False        # cue counts of the items before and after (needs cues = true)
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,8 @@ class ModelConfig:
     max_iter: int = 2000
     tol: float = 1e-4
     topic_tol: float | None = None   # stopping tolerance of the topic head (None: tol)
+    calibration: str = "none"        # "temperature": each head's scores scaled on grouped out-of-fold scores
+    calibration_folds: int = 2
 
 
 @dataclass(frozen=True)
@@ -262,7 +267,13 @@ def train_config_from_dict(raw: dict[str, Any]) -> TrainConfig:
         raise ConfigError(f"tokenizer.backend={config.tokenizer.backend!r}; allowed: rjieba, jieba")
     if config.model.classifier not in ("logreg", "linear_svc"):
         raise ConfigError(f"model.classifier={config.model.classifier!r}; allowed: logreg, linear_svc")
+    if config.model.calibration not in ("none", "temperature"):
+        raise ConfigError(f"model.calibration={config.model.calibration!r}; allowed: none, temperature")
+    if config.model.calibration_folds < 2:
+        raise ConfigError(f"model.calibration_folds={config.model.calibration_folds}; must be at least 2")
     f = config.features
+    if not 0.0 <= f.context_dropout <= 1.0:
+        raise ConfigError(f"features.context_dropout={f.context_dropout}; must be between 0 and 1")
     if f.engine not in ("fast", "reference"):
         raise ConfigError(f"features.engine={f.engine!r}; allowed: fast, reference")
     if f.engine == "fast" and (f.char_ngram_max > 3 or f.word_ngram_max > 2):

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
-from edu_clf.items import Item
+from edu_clf.items import Item, writer_group
 from edu_clf.model import TASKS, EduClassifier
 
 TRAIN_ONLY_SOURCES = ("written",)
@@ -48,10 +48,24 @@ class Evaluation:
     predicted: np.ndarray | None = field(default=None, repr=False)
     method: str = "held-out"
     folds: int = 0
+    scores: np.ndarray | None = field(default=None, repr=False)   # (n, 2): score of the predicted kind, topic
+
+    def ece(self, task: str) -> float | None:
+        """Expected calibration error of the task's scores (None when no scores were kept)."""
+        if self.scores is None:
+            return None
+        column = TASKS.index(task)
+        correct = np.array([str(p) == getattr(it, task) for it, p in zip(self.items, self.predicted[:, column])])
+        return expected_calibration_error(self.scores[:, column], correct)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "folds": self.folds, "n_items": len(self.items),
-                **{task: report.to_dict() for task, report in self.tasks.items()}}
+        out = {"method": self.method, "folds": self.folds, "n_items": len(self.items),
+               **{task: report.to_dict() for task, report in self.tasks.items()}}
+        if self.scores is not None:
+            for task in TASKS:
+                out[task]["ece"] = self.ece(task)
+                out[task]["mean_score"] = float(self.scores[:, TASKS.index(task)].mean())
+        return out
 
     def errors(self) -> list[dict[str, Any]]:
         """Misclassified items (either task) with gold and predicted labels."""
@@ -79,16 +93,52 @@ def task_report(task: str, gold: Sequence[str], predicted: Sequence[str]) -> Tas
                       confusion=matrix.tolist(), n=len(gold))
 
 
+def reliability(scores: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[tuple[float, float, int, float]]:
+    """Per score bin [lo, hi): (lo, hi, items, share right), for the bins that hold items."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(scores, edges[1:-1]), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            out.append((float(edges[b]), float(edges[b + 1]), int(mask.sum()), float(correct[mask].mean())))
+    return out
+
+
+def expected_calibration_error(scores: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    """Σ over score bins of (items in bin / all) × |mean score − share right| (equal-width bins)."""
+    scores = np.asarray(scores, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    if len(scores) == 0:
+        return 0.0
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(scores, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.sum() / len(scores) * abs(scores[mask].mean() - correct[mask].mean())
+    return float(total)
+
+
 def gold_matrix(items: Sequence[Item]) -> np.ndarray:
     return np.array([[it.kind, it.topic] for it in items], dtype=object)
 
 
 def evaluate_predictions(items: Sequence[Item], predicted: np.ndarray, method: str = "held-out",
-                         folds: int = 0) -> Evaluation:
+                         folds: int = 0, scores: np.ndarray | None = None) -> Evaluation:
     gold = gold_matrix(items)
     tasks = {task: task_report(task, [str(g) for g in gold[:, i]], [str(p) for p in predicted[:, i]])
              for i, task in enumerate(TASKS)}
-    return Evaluation(tasks=tasks, items=list(items), predicted=predicted, method=method, folds=folds)
+    return Evaluation(tasks=tasks, items=list(items), predicted=predicted, method=method, folds=folds,
+                      scores=scores)
+
+
+def _labels_and_scores(estimator: EduClassifier, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
+    probas = estimator.predict_proba(items)
+    labels = np.column_stack([classes[p.argmax(axis=1)] for classes, p in zip(estimator.classes_, probas)])
+    scores = np.column_stack([p.max(axis=1) for p in probas])
+    return labels.astype(object), scores
 
 
 def evaluate_estimator(estimator: EduClassifier, items: Sequence[Item],
@@ -100,7 +150,8 @@ def evaluate_estimator(estimator: EduClassifier, items: Sequence[Item],
     if seen:
         method = (f"NOT held-out: {len(seen)} of {len({it.doc_id for it in items})} documents were in the "
                   f"model's training data")
-    return evaluate_predictions(items, estimator.predict(items), method=method)
+    labels, scores = _labels_and_scores(estimator, items)
+    return evaluate_predictions(items, labels, method=method, scores=scores)
 
 
 def grouped_folds(items: Sequence[Item], max_leave_one_out_docs: int, n_folds: int) -> list[np.ndarray]:
@@ -129,6 +180,7 @@ def cross_validate(estimator: EduClassifier, items: Sequence[Item], max_leave_on
         raise ValueError("cross-validation needs at least two documents that are not train-only")
     y = gold_matrix(items)
     predicted = np.empty_like(y)
+    scores = np.zeros(y.shape)
     scored = np.zeros(len(items), dtype=bool)
     for number, test in enumerate(folds, 1):
         if progress:
@@ -137,12 +189,83 @@ def cross_validate(estimator: EduClassifier, items: Sequence[Item], max_leave_on
         mask[test] = False
         train = [items[i] for i in np.flatnonzero(mask)]
         model = clone(estimator).fit(train, y[mask])
-        predicted[test] = model.predict([items[i] for i in test])
+        predicted[test], scores[test] = _labels_and_scores(model, [items[i] for i in test])
         scored[test] = True
     index = np.flatnonzero(scored)
     method = "leave-one-document-out" if len(folds) == len({items[i].doc_id for i in index}) else \
         f"{len(folds)}-fold grouped"
-    return evaluate_predictions([items[i] for i in index], predicted[index], method=method, folds=len(folds))
+    return evaluate_predictions([items[i] for i in index], predicted[index], method=method, folds=len(folds),
+                                scores=scores[index])
+
+
+def held_out_groups(items: Sequence[Item]) -> dict[str, list[np.ndarray]]:
+    """Test folds per part: "seeds" one per seed document; "written" one per writer
+    (edu_clf.items.writer_group), so no writer is ever on both sides."""
+    seeds = [i for i, it in enumerate(items) if it.source not in TRAIN_ONLY_SOURCES]
+    written = [i for i, it in enumerate(items) if it.source in TRAIN_ONLY_SOURCES]
+    out: dict[str, list[np.ndarray]] = {}
+    for part, index, key in (("seeds", seeds, lambda it: it.doc_id), ("written", written,
+                                                                       lambda it: writer_group(it.doc_id))):
+        groups: dict[str, list[int]] = {}
+        for i in index:
+            groups.setdefault(key(items[i]), []).append(i)
+        if len(groups) >= 2:
+            out[part] = [np.array(v) for v in groups.values()]
+    return out
+
+
+def _view_fold(estimator: EduClassifier, items: list[Item], y: np.ndarray, test: np.ndarray,
+               views: Sequence[str]) -> dict[str, tuple[list[Item], np.ndarray, np.ndarray]]:
+    """One fold of cross_validate_views: fit outside `test`, label each view of the held-out items."""
+    from edu_clf.views import apply_view
+
+    mask = np.ones(len(items), dtype=bool)
+    mask[test] = False
+    model = clone(estimator).fit([items[i] for i in np.flatnonzero(mask)], y[mask])
+    held = [items[i] for i in test]
+    out = {}
+    for view in views:
+        viewed = apply_view(view, held)
+        labels, scores = _labels_and_scores(model, viewed)
+        out[view] = (viewed, labels, scores)
+    return out
+
+
+def cross_validate_views(estimator: EduClassifier, items: Sequence[Item], views: Sequence[str] = ("clean",),
+                         parts: Sequence[str] = ("seeds", "written"),
+                         progress: Callable[[int, int], None] | None = None,
+                         n_jobs: int = 1) -> dict[tuple[str, str], Evaluation]:
+    """Grouped CV scored on every view of the held-out documents.
+
+    Seeds: leave-one-document-out; written corpus: leave-one-writer-out. Each fold trains a
+    clone on every item outside the fold's group (clean copies only) and labels the held-out
+    documents as each view presents them. Returns {(part, view): Evaluation}.
+    """
+    items = list(items)
+    y = gold_matrix(items)
+    folds = [(part, test) for part, tests in held_out_groups(items).items() if part in parts for test in tests]
+    if not folds:
+        raise ValueError("cross-validation needs at least two held-out groups")
+    collected: dict[tuple[str, str], list[tuple[list[Item], np.ndarray, np.ndarray]]] = {}
+    from joblib import Parallel, delayed
+
+    def done(number: int) -> None:
+        if progress:
+            progress(number, len(folds))
+
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_view_fold)(estimator, items, y, test, views) for _, test in folds)
+    for number, ((part, _), per_view) in enumerate(zip(folds, results), 1):
+        done(number)
+        for view, chunk in per_view.items():
+            collected.setdefault((part, view), []).append(chunk)
+    out = {}
+    for (part, view), chunks in collected.items():
+        method = "leave-one-document-out" if part == "seeds" else "leave-one-writer-out"
+        out[(part, view)] = evaluate_predictions([it for c in chunks for it in c[0]],
+                                                 np.concatenate([c[1] for c in chunks]), method=method,
+                                                 folds=len(chunks), scores=np.concatenate([c[2] for c in chunks]))
+    return out
 
 
 def format_evaluation(evaluation: Evaluation) -> str:
@@ -160,4 +283,25 @@ def format_evaluation(evaluation: Evaluation) -> str:
         lines.append(f"  confusion (rows gold, columns predicted; order: {', '.join(report.labels)})")
         for label, row in zip(report.labels, report.confusion):
             lines.append("  " + label.ljust(width) + "".join(f"{v:6d}" for v in row))
+        if evaluation.scores is not None:
+            column = TASKS.index(task)
+            scores = evaluation.scores[:, column]
+            correct = np.array([str(p) == getattr(it, task) for it, p in
+                                zip(evaluation.items, evaluation.predicted[:, column])])
+            lines.append(f"  scores: mean {scores.mean():.3f} while {correct.mean():.3f} are right; "
+                         f"expected calibration error {expected_calibration_error(scores, correct):.3f}")
+            lines.append("  reliability: " + "  ".join(f"[{lo:.1f},{hi:.1f}) {n} items {right:.2f} right"
+                                                       for lo, hi, n, right in reliability(scores, correct)))
+    return "\n".join(lines)
+
+
+def format_views(results: dict[tuple[str, str], Evaluation]) -> str:
+    """One line per (part, view): macro-F1 and ECE per task, and the kind macro-F1 change from clean."""
+    lines = [f"{'part':8} {'view':12} {'items':>6} {'kind F1':>8} {'Δ clean':>8} {'kind ECE':>8} "
+             f"{'topic F1':>8} {'topic ECE':>9}"]
+    for (part, view), ev in results.items():
+        clean = results.get((part, "clean"))
+        delta = f"{ev.tasks['kind'].macro_f1 - clean.tasks['kind'].macro_f1:+8.3f}" if clean else " " * 8
+        lines.append(f"{part:8} {view:12} {len(ev.items):6d} {ev.tasks['kind'].macro_f1:8.3f} {delta} "
+                     f"{ev.ece('kind'):8.3f} {ev.tasks['topic'].macro_f1:8.3f} {ev.ece('topic'):9.3f}")
     return "\n".join(lines)

@@ -25,11 +25,14 @@ from edu_clf.tokenize import get_tokenizer
 
 
 class Record(NamedTuple):
-    """What the features see of an item: its text and its context."""
+    """What the features see of an item: its text, its context, and its neighbours' texts
+    (the items before and after it in the same document, "" when there is none)."""
 
     text: str
     title: str
     headings: tuple[str, ...]
+    preceding: str = ""
+    following: str = ""
 
 
 class Records(list):
@@ -41,16 +44,50 @@ def to_records(X: Sequence[Any]) -> list[Record]:
     if isinstance(X, Records):  # every block of the feature union converts its input
         return X
     out = Records()
+    docs: list[str | None] = []
     for x in X:
         if isinstance(x, Record):
             out.append(x)
+            docs.append(None)
         elif isinstance(x, str):
             out.append(Record(x, "", ()))
+            docs.append(None)
         elif isinstance(x, dict):
             out.append(Record(x.get("text", ""), x.get("title", "") or "", tuple(x.get("headings") or ())))
+            docs.append(x.get("doc_id"))
         else:
             out.append(Record(x.text, x.title or "", tuple(x.headings or ())))
+            docs.append(getattr(x, "doc_id", None))
+    for i in range(len(out)):
+        doc = docs[i]
+        if doc is None:
+            continue
+        before = out[i - 1].text if i > 0 and docs[i - 1] == doc else ""
+        after = out[i + 1].text if i + 1 < len(out) and docs[i + 1] == doc else ""
+        if before or after:
+            out[i] = out[i]._replace(preceding=before, following=after)
     return out
+
+
+def normalized(records: Sequence[Record]) -> "Records":
+    """The records as the features see them when normalization is on (edu_clf.normalize)."""
+    from edu_clf.normalize import normalize_context, normalize_text
+    out = Records()
+    for r in records:
+        out.append(Record(normalize_text(r.text), normalize_context(r.title) if r.title else "",
+                          tuple(normalize_context(h) for h in r.headings),
+                          normalize_text(r.preceding), normalize_text(r.following)))
+    return out
+
+
+def without_context(records: Sequence[Record], share: float, seed: int) -> list[int]:
+    """Indices of about `share` of the records that have context, chosen by `seed` (context dropout)."""
+    rng = np.random.default_rng(seed)
+    with_context = [i for i, r in enumerate(records) if r.title or r.headings]
+    if share >= 1.0:
+        return with_context
+    return sorted(rng.choice(with_context, size=int(round(share * len(with_context))), replace=False).tolist()) \
+        if with_context else []
 
 
 def distinct_contexts(records: Sequence[Record]) -> tuple[list[tuple[str, tuple[str, ...]]], np.ndarray]:
@@ -119,12 +156,16 @@ class CueFeatures(TransformerMixin, BaseEstimator):
     "title": {...}, "text": {...}}. Stateless: fit learns nothing.
     """
 
-    def __init__(self, lexicons: dict[str, dict[str, list[str]]] | None = None) -> None:
+    def __init__(self, lexicons: dict[str, dict[str, list[str]]] | None = None, neighbours: bool = False) -> None:
         self.lexicons = lexicons
+        self.neighbours = neighbours
 
     def fit(self, X: Sequence[Record], y: Any = None) -> "CueFeatures":
         lex = self.lexicons or {}
         self.feature_names_ = self._names(lex)
+        if self.neighbours:
+            self.feature_names_ += [f"{side}:{g}" for side in ("preceding", "following") for g in lex.get("text", {})]
+            self.feature_names_ += ["no_preceding", "no_following"]
         self.n_features_in_ = 1
         return self
 
@@ -150,7 +191,12 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         tail[:, 0] = np.fromiter((not r.headings for r in X), dtype=bool, count=len(X))
         tail[:, 1] = np.fromiter((not r.title for r in X), dtype=bool, count=len(X))
         tail[:, 2] = np.minimum(np.fromiter(map(len, texts), dtype=np.float64, count=len(X)), 1000.0) / 1000.0
-        return sp.csr_matrix(np.hstack([context, text, tail]))
+        blocks = [context, text, tail]
+        if getattr(self, "neighbours", False):
+            for side in ("preceding", "following"):
+                blocks.append(np.log1p(_word_counts([getattr(r, side) for r in X], groups)) / 3.0)
+            blocks.append(np.column_stack([[not r.preceding for r in X], [not r.following for r in X]]).astype(float))
+        return sp.csr_matrix(np.hstack(blocks))
 
     @staticmethod
     def _context_columns(X: Sequence[Record], lex: dict[str, dict[str, list[str]]]) -> np.ndarray:
@@ -263,7 +309,7 @@ def block_feature_names(union: FeatureUnion) -> list[tuple[str, np.ndarray]]:
 def build_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: int, text_chars: bool,
                    char_ngram_max: int, context: bool, cues: bool, min_df: int, max_df: float,
                    sublinear_tf: bool, context_weight: float, cue_weight: float,
-                   cue_lexicons: dict | None, engine: str = "fast") -> FeatureUnion:
+                   cue_lexicons: dict | None, engine: str = "fast", neighbours: bool = False) -> FeatureUnion:
     """The feature union for the given switches (an unfitted scikit-learn object).
 
     engine "reference" uses scikit-learn's TfidfVectorizer with Python analyzers;
@@ -284,7 +330,7 @@ def build_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: 
         blocks.append(("context", tfidf("context", 1, min_df=1, **common)))
         weights["context"] = context_weight
     if cues:
-        blocks.append(("cues", Pipeline([("cues", CueFeatures(cue_lexicons))])))
+        blocks.append(("cues", Pipeline([("cues", CueFeatures(cue_lexicons, neighbours))])))
         weights["cues"] = cue_weight
     return FeatureUnion(blocks, transformer_weights=weights or None)
 

@@ -59,6 +59,19 @@ class Document:
 
 
 
+def writer_group(doc_id: str) -> str:
+    """The group an item's document belongs to when scoring must keep writers apart.
+
+    The written corpus names its reports WRITER_NN (w5_01 …): one writer's reports
+    share a voice, so they go to the same side of every split. Other documents are
+    their own group.
+    """
+    head, sep, tail = doc_id.partition("_")
+    if sep and head[:1] == "w" and head[1:].isdigit() and tail[:2].isdigit():
+        return head
+    return doc_id
+
+
 T = TypeVar("T")
 
 

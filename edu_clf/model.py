@@ -19,7 +19,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from edu_clf import kernels
 from edu_clf.config import CueLexicons, TrainConfig
-from edu_clf.features import block_feature_names, build_features, to_records
+from edu_clf.features import Record, Records, block_feature_names, build_features, normalized, to_records, \
+    without_context
+from edu_clf.items import writer_group
 
 TASKS = ("kind", "topic")
 
@@ -34,7 +36,9 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                  cue_lexicons: dict | None = None, classifier: str = "logreg", C: float = 4.0,
                  class_weight: str | None = "balanced", max_iter: int = 2000, tol: float = 1e-4,
                  topic_tol: float | None = None, random_state: int = 13,
-                 engine: str = "fast", kind_blocks: tuple[str, ...] = (), topic_blocks: tuple[str, ...] = ()) -> None:
+                 engine: str = "fast", kind_blocks: tuple[str, ...] = (), topic_blocks: tuple[str, ...] = (),
+                 normalize: bool = False, context_dropout: float = 0.0, calibration: str = "none",
+                 calibration_folds: int = 2, neighbours: bool = False) -> None:
         self.tokenizer = tokenizer
         self.hmm = hmm
         self.text_words = text_words
@@ -59,6 +63,11 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.engine = engine
         self.kind_blocks = kind_blocks
         self.topic_blocks = topic_blocks
+        self.normalize = normalize
+        self.context_dropout = context_dropout
+        self.calibration = calibration
+        self.calibration_folds = calibration_folds
+        self.neighbours = neighbours
 
     @classmethod
     def from_config(cls, config: TrainConfig, cues: CueLexicons | None = None) -> "EduClassifier":
@@ -72,7 +81,10 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                    max_iter=config.model.max_iter, tol=config.model.tol, topic_tol=config.model.topic_tol,
                    random_state=config.seed,
                    engine=config.features.engine,
-                   kind_blocks=tuple(f.kind_blocks), topic_blocks=tuple(f.topic_blocks))
+                   kind_blocks=tuple(f.kind_blocks), topic_blocks=tuple(f.topic_blocks),
+                   normalize=f.normalize, context_dropout=f.context_dropout,
+                   calibration=config.model.calibration, calibration_folds=config.model.calibration_folds,
+                   neighbours=f.neighbours)
 
     def _head(self, n_min: int, task: str):
         tol = self.topic_tol if task == "topic" and self.topic_tol is not None else self.tol
@@ -91,11 +103,16 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("y must have two columns: kind and topic")
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} items but y has {len(y)} rows")
-        records = to_records(X)
+        groups = _groups(X)
+        records = self._records(X)
+        if self.context_dropout > 0:
+            extra = without_context(records, self.context_dropout, self.random_state)
+            records = Records(records + [records[i]._replace(title="", headings=()) for i in extra])
+            y = np.concatenate([y, y[extra]]) if extra else y
         self.features_ = build_features(
             self.tokenizer, self.hmm, self.text_words, self.word_ngram_max, self.text_chars, self.char_ngram_max,
             self.context, self.cues, self.min_df, self.max_df, self.sublinear_tf, self.context_weight,
-            self.cue_weight, self.cue_lexicons, self.engine)
+            self.cue_weight, self.cue_lexicons, self.engine, self.neighbours)
         matrix = self.features_.fit_transform(records)
         self.block_slices_ = _block_slices(self.features_)
         self.head_columns_ = [self._columns(self.kind_blocks), self._columns(self.topic_blocks)]
@@ -110,7 +127,40 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = [head.classes_ for head in self.heads_]
         self.__dict__.pop("_scorer_cache", None)
         self.n_features_ = matrix.shape[1]
+        self.temperatures_ = [1.0, 1.0]
+        if self.calibration == "temperature":
+            self.temperatures_ = self._fit_temperatures(X, y[: len(X)], groups)
         return self
+
+    def _fit_temperatures(self, X: Sequence[Any], y: np.ndarray, groups: np.ndarray) -> list[float]:
+        """One temperature per head, fitted on out-of-fold scores of folds grouped by writer/document."""
+        from sklearn.model_selection import GroupKFold
+
+        n_groups = len(set(groups))
+        if n_groups < 2:
+            return [1.0, 1.0]
+        inner = clone(self).set_params(calibration="none")
+        oof = [np.zeros((len(X), len(c))) for c in self.classes_]
+        X = list(X)
+        for train, test in GroupKFold(n_splits=min(self.calibration_folds, n_groups)).split(X, groups=groups):
+            if any(len(set(y[train, col])) < 2 for col in range(2)):
+                return [1.0, 1.0]
+            fold = clone(inner).fit([X[i] for i in train], y[train])
+            for task, proba in enumerate(fold.predict_proba([X[i] for i in test])):
+                columns = np.searchsorted(self.classes_[task], fold.classes_[task])
+                oof[task][np.ix_(test, columns)] = proba
+        return [fit_temperature(oof[task], np.searchsorted(self.classes_[task], y[:, task].astype(str)))
+                for task in range(2)]
+
+    def _records(self, X: Sequence[Any]) -> "Records":
+        records = to_records(X)
+        return normalized(records) if getattr(self, "normalize", False) else records
+
+    def _calibrated(self, probas: list[np.ndarray]) -> list[np.ndarray]:
+        temperatures = getattr(self, "temperatures_", None)
+        if not temperatures or all(t == 1.0 for t in temperatures):
+            return probas
+        return [scale(p, t) for p, t in zip(probas, temperatures)]
 
     @property
     def columns_per_head(self) -> list[np.ndarray | None]:
@@ -129,10 +179,11 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
     def transform(self, X: Sequence[Any]):
         """The feature matrix of X (sparse)."""
         check_is_fitted(self, "heads_")
-        return self.features_.transform(to_records(X))
+        return self.features_.transform(self._records(X))
 
     def predict_proba_matrix(self, matrix) -> list[np.ndarray]:
-        return [head.predict_proba(_select(matrix, cols)) for head, cols in zip(self.heads_, self.columns_per_head)]
+        return self._calibrated([head.predict_proba(_select(matrix, cols))
+                                 for head, cols in zip(self.heads_, self.columns_per_head)])
 
     def predict_proba(self, X: Sequence[Any]) -> list[np.ndarray]:
         """Class probabilities per task: [kind (n, k), topic (n, t)], columns in `classes_` order."""
@@ -140,7 +191,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         scorer = self._scorer()
         if scorer is None:
             return self.predict_proba_matrix(self.transform(X))
-        return scorer.predict_proba(self.features_, to_records(X))
+        return self._calibrated(scorer.predict_proba(self.features_, self._records(X)))
 
     def _scorer(self) -> "_KernelScorer | None":
         """The C path for the heads, when the kernels are built and the heads are multinomial logistic."""
@@ -164,6 +215,35 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         """Mean accuracy over both tasks."""
         y = np.asarray(y, dtype=object)
         return float((self.predict(X) == y).mean())
+
+
+def _groups(X: Sequence[Any]) -> np.ndarray:
+    """The writer/document group of each item (plain strings: one group each)."""
+    out = []
+    for i, x in enumerate(X):
+        doc_id = x.get("doc_id") if isinstance(x, dict) else getattr(x, "doc_id", None)
+        out.append(writer_group(str(doc_id)) if doc_id is not None else f"#{i}")
+    return np.asarray(out, dtype=object)
+
+
+def scale(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities with their logits divided by `temperature` (softmax(log p / T))."""
+    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(proba: np.ndarray, gold: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of the gold classes."""
+    from scipy.optimize import minimize_scalar
+
+    rows = np.arange(len(gold))
+
+    def nll(log_t: float) -> float:
+        return float(-np.log(np.clip(scale(proba, float(np.exp(log_t)))[rows, gold], 1e-12, 1.0)).mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
 
 
 def _select(matrix, columns: np.ndarray | None):

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import Iterable, IO, Any, Iterator
 
 from edu_clf.errors import EduClfError, UsageError
 
@@ -42,6 +42,36 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def check_writable(path: str | Path, inputs: Iterable[str | Path] = (), option: str = "--out") -> None:
+    """Refuse, before any work, an output that would destroy something: one of the inputs (or a link
+    to it), a folder, an existing device / FIFO / symlink, or a place that cannot be written."""
+    if path is None or str(path) == "-":
+        return
+    target = Path(path)
+    for given in inputs:
+        if str(given) == "-":
+            continue
+        try:
+            same = target.exists() and Path(given).exists() and os.path.samefile(target, given)
+        except OSError:
+            same = False
+        if same or target.resolve() == Path(given).resolve():
+            raise UsageError(f"{option} is one of the inputs; it would be overwritten", target,
+                             hint="write the result to another file")
+    if target.is_symlink():
+        raise UsageError(f"{option} is a symbolic link; refusing to replace it", target,
+                         hint="give the real file's path")
+    if target.is_dir():
+        raise UsageError(f"{option} is a folder; give a file name", target)
+    if target.exists() and not target.is_file():
+        raise UsageError(f"{option} exists and is not a regular file (a device, pipe or socket)", target)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError("the output folder does not exist", folder)
+    if not os.access(folder, os.W_OK):
+        raise UsageError("cannot write here (permission denied)", folder)
 
 
 @contextlib.contextmanager

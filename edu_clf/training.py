@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 from edu_clf.config import CueLexicons, LabelSchema, TrainConfig, load_cues, project_root
 from edu_clf.corpus import data_hash, read_labeled
 from edu_clf.errors import DataError, UsageError
-from edu_clf.evaluate import Evaluation, cross_validate, gold_matrix
+from edu_clf.evaluate import Evaluation, cross_validate_views, gold_matrix
 from edu_clf.items import Item
 from edu_clf.model import EduClassifier
 from edu_clf.trained import TrainedModel, new_meta
@@ -59,27 +59,50 @@ def data_summary(items: Sequence[Item], paths: Sequence[str | Path]) -> dict:
 
 
 def metrics_summary(evaluation: Evaluation) -> dict:
-    return {"method": evaluation.method, "folds": evaluation.folds, "n_scored": len(evaluation.items),
-            **{task: {"macro_f1": round(r.macro_f1, 4), "accuracy": round(r.accuracy, 4),
-                      "f1": {c: round(v["f1"], 4) for c, v in r.per_class.items()}}
-               for task, r in evaluation.tasks.items()}}
+    out = {"method": evaluation.method, "folds": evaluation.folds, "n_scored": len(evaluation.items),
+           **{task: {"macro_f1": round(r.macro_f1, 4), "accuracy": round(r.accuracy, 4),
+                     "f1": {c: round(v["f1"], 4) for c, v in r.per_class.items()}}
+              for task, r in evaluation.tasks.items()}}
+    for task in out.keys() & {"kind", "topic"}:
+        ece = evaluation.ece(task)
+        if ece is not None:
+            out[task]["ece"] = round(ece, 4)
+    return out
+
+
+def views_summary(results: dict) -> dict:
+    """{"part/view": {n, kind_f1, kind_ece, topic_f1, topic_ece}} of cross_validate_views."""
+    return {f"{part}/{view}": {"n": len(ev.items), "kind_f1": round(ev.tasks["kind"].macro_f1, 4),
+                               "kind_ece": round(ev.ece("kind"), 4), "topic_f1": round(ev.tasks["topic"].macro_f1, 4),
+                               "topic_ece": round(ev.ece("topic"), 4)}
+            for (part, view), ev in results.items()}
 
 
 def train_model(items: Sequence[Item], config: TrainConfig, schema: LabelSchema,
                 paths: Sequence[str | Path] = (), cues: CueLexicons | None = None, cv: bool = True,
-                progress: Callable[[str], None] | None = None) -> TrainedModel:
-    """Fit on all items; with `cv`, also measure grouped CV (stored in the metadata)."""
+                progress: Callable[[str], None] | None = None, jobs: int = 1) -> TrainedModel:
+    """Fit on all items; with `cv`, also measure grouped CV on every robustness view (in the metadata).
+
+    The metadata's "cv" holds the gold documents held out one at a time (the seeds),
+    "cv_written" the written corpus held out one writer at a time, "views" both parts
+    under every view of edu_clf.views. No figure is measured on training data.
+    """
     cues = cues if cues is not None else load_cues()
     estimator = build_estimator(config, cues)
     metrics: dict = {}
     if cv:
+        from edu_clf.views import VIEWS
+
         def fold_progress(number: int, total: int) -> None:
             if progress:
                 progress(f"cross-validation fold {number}/{total}")
         try:
-            evaluation = cross_validate(estimator, items, config.cv.max_leave_one_out_docs, config.cv.n_folds,
-                                        progress=fold_progress)
-            metrics = {"cv": metrics_summary(evaluation)}
+            results = cross_validate_views(estimator, items, list(VIEWS), progress=fold_progress, n_jobs=jobs)
+            if ("seeds", "clean") in results:
+                metrics["cv"] = metrics_summary(results[("seeds", "clean")])
+            if ("written", "clean") in results:
+                metrics["cv_written"] = metrics_summary(results[("written", "clean")])
+            metrics["views"] = views_summary(results)
         except ValueError as exc:
             metrics = {"cv": {"skipped": str(exc)}}
     if progress:

@@ -45,8 +45,18 @@ def test_cue_features_shape_and_context_cues():
 
 def test_to_records_accepts_items_dicts_and_strings(gold_items):
     item = gold_items[1]
-    from_item, from_dict, from_str = to_records([item, item.to_dict(), "纯文本"])
+    [from_item], [from_dict], [from_str] = to_records([item]), to_records([item.to_dict()]), to_records(["纯文本"])
     assert from_item == from_dict and from_str == Record("纯文本", "", ())
+
+
+def test_records_know_their_neighbours_within_a_document(gold_items):
+    first_doc = [it for it in gold_items if it.doc_id == gold_items[0].doc_id]
+    other = next(it for it in gold_items if it.doc_id != gold_items[0].doc_id)
+    records = to_records(first_doc[:3] + [other])
+    assert records[0].preceding == "" and records[0].following == first_doc[1].text
+    assert records[1].preceding == first_doc[0].text and records[1].following == first_doc[2].text
+    assert records[2].following == "" and records[3].preceding == ""     # never across documents
+    assert to_records(["一", "二"])[1].preceding == ""                     # plain strings have none
 
 
 def test_cue_features_of_no_items_is_an_empty_matrix():

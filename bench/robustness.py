@@ -1,0 +1,87 @@
+"""Robustness table: grouped-CV quality on the views a real copy has.
+
+    python bench/robustness.py                       # the default config, every view
+    python bench/robustness.py --set features.normalize=false --json before.json
+
+Seeds are scored leave-one-document-out, the written corpus leave-one-writer-out
+(no writer on both sides). Every fold trains on clean copies of everything
+outside its group and labels the held-out documents under each view of
+edu_clf.views. Prints kind and topic macro-F1, ECE and mean score per part and
+view; the "Δ kind" column is each view's kind macro-F1 minus the clean one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from edu_clf.config import load_label_schema, load_train_config  # noqa: E402
+from edu_clf.evaluate import cross_validate_views  # noqa: E402
+from edu_clf.training import build_estimator, default_data_paths, load_training_items  # noqa: E402
+from edu_clf.views import VIEWS  # noqa: E402
+
+
+def corpus_part(doc_id: str) -> str:
+    """seeds, written-1 (w1–w8, the short regular corpus) or written-2 (w9 on)."""
+    if not doc_id.startswith("w"):
+        return "seeds"
+    return "written-1" if int(doc_id[1:].split("_")[0]) <= 8 else "written-2"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override key=value")
+    parser.add_argument("--views", default=",".join(VIEWS), help="comma-separated views")
+    parser.add_argument("--parts", default="seeds,written", help="seeds, written or both")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--jobs", type=int, default=2, help="folds fitted in parallel")
+    parser.add_argument("--data", nargs="+", type=Path, help="labeled files (default: the config's training data)")
+    args = parser.parse_args(argv)
+
+    cfg = load_train_config(overrides=args.overrides)
+    schema = load_label_schema()
+    items = load_training_items(args.data or default_data_paths(cfg), schema)
+    views = args.views.split(",")
+    start = time.perf_counter()
+    results = cross_validate_views(build_estimator(cfg), items, views, args.parts.split(","),
+                                   progress=lambda i, n: print(f"fold {i}/{n}", file=sys.stderr, flush=True),
+                                   n_jobs=args.jobs)
+    elapsed = time.perf_counter() - start
+
+    rows = []
+    for (part, view), ev in results.items():
+        groups = {"seeds": [ev]} if part == "seeds" else {}
+        if part == "written":   # the whole written corpus, and its two corpora apart
+            from edu_clf.evaluate import evaluate_predictions
+            groups["written"] = [ev]
+            for sub in ("written-1", "written-2"):
+                index = [i for i, it in enumerate(ev.items) if corpus_part(it.doc_id) == sub]
+                if index:
+                    groups[sub] = [evaluate_predictions([ev.items[i] for i in index], ev.predicted[index],
+                                                        ev.method, ev.folds, ev.scores[index])]
+        for name, (e,) in groups.items():
+            rows.append({"part": name, "view": view, "method": e.method, "n": len(e.items),
+                         "kind_f1": e.tasks["kind"].macro_f1, "kind_acc": e.tasks["kind"].accuracy,
+                         "kind_ece": e.ece("kind"), "kind_mean": float(e.scores[:, 0].mean()),
+                         "topic_f1": e.tasks["topic"].macro_f1, "topic_acc": e.tasks["topic"].accuracy,
+                         "topic_ece": e.ece("topic"), "topic_mean": float(e.scores[:, 1].mean())})
+    clean = {r["part"]: r["kind_f1"] for r in rows if r["view"] == "clean"}
+    print(f"config overrides: {args.overrides or 'none'}; {len(items)} items; {elapsed:.0f} s")
+    print(f"{'part':10} {'view':12} {'n':>5} {'kind F1':>8} {'Δ kind':>7} {'kind ECE':>8} {'topic F1':>8} "
+          f"{'topic ECE':>9}  method")
+    for r in sorted(rows, key=lambda r: (r["part"], views.index(r["view"]))):
+        delta = r["kind_f1"] - clean[r["part"]] if r["part"] in clean else float("nan")
+        print(f"{r['part']:10} {r['view']:12} {r['n']:5d} {r['kind_f1']:8.3f} {delta:+7.3f} {r['kind_ece']:8.3f} "
+              f"{r['topic_f1']:8.3f} {r['topic_ece']:9.3f}  {r['method']}")
+    if args.json:
+        args.json.write_text(json.dumps({"overrides": args.overrides, "rows": rows}, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

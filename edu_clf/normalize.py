@@ -1,0 +1,90 @@
+"""Text as the features see it: one form for what real copies write in many.
+
+Real copies of reports are often in traditional characters (with pinyin
+annotations after characters, `總結(jié)`), carry ASCII `, : ; ( )` where our
+data has `，：；（）`, full-width digits and letters, and stray replacement or
+zero-width characters. The features see one normalized form, in training and
+prediction alike; users still see the original text and spans.
+
+Steps, in order: drop pinyin annotations after a Chinese character; traditional
+→ simplified (OpenCC t2s, only for texts that hold a traditional character);
+fold punctuation and full-width letters and digits; drop zero-width and
+replacement characters.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
+# "(jié)" or "（xué）" right after a Chinese character: a pinyin annotation, not text.
+_PINYIN = re.compile(r"(?<=[\u3400-\u9fff])(?:[(（][a-z" + _TONED + r"]{1,6}[1-5]?[)）])+")
+_PINYIN_HINT = re.compile(r"[(（][a-z" + _TONED + r"]")
+
+_FOLD = {
+    ord(","): "，", ord(":"): "：", ord(";"): "；", ord("("): "（", ord(")"): "）",
+    ord("!"): "！", ord("?"): "？", ord("〔"): "（", ord("〕"): "）", ord("﹝"): "（", ord("﹞"): "）",
+    ord("、"): "、", ord("､"): "、", ord("．"): ".", ord("｡"): "。",
+    ord('"'): "“", ord("＂"): "“", ord("”"): "“", ord("‘"): "“", ord("’"): "“", ord("'"): "“",
+    ord("「"): "“", ord("」"): "“", ord("『"): "“", ord("』"): "“",
+    ord("\u3000"): " ", ord("\u00a0"): " ",
+    **{c: None for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xFFFD, 0x00AD)},
+    **{0xFF10 + i: str(i) for i in range(10)},
+    **{0xFF21 + i: chr(0x41 + i) for i in range(26)},
+    **{0xFF41 + i: chr(0x61 + i) for i in range(26)},
+    ord("％"): "%", ord("＋"): "+", ord("－"): "-", ord("／"): "/", ord("～"): "~",
+}
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _traditional_chars() -> re.Pattern[str]:
+    """A character class of every character that t2s changes (found once, by converting them all)."""
+    chars = "".join(chr(c) for c in range(0x3400, 0xA000))
+    simplified = _converter().convert(chars)
+    if len(simplified) != len(chars):   # t2s maps characters one to one; be safe if a version does not
+        changed = [c for c in chars if _converter().convert(c) != c]
+    else:
+        changed = [a for a, b in zip(chars, simplified) if a != b]
+    return re.compile("[" + "".join(changed) + "]")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified (OpenCC t2s); simplified text is returned as it is."""
+    if _traditional_chars().search(text) is None:
+        return text
+    return _converter().convert(text)
+
+
+def drop_pinyin(text: str) -> str:
+    """`總結(jié)` → `總結`: pinyin in brackets right after a Chinese character."""
+    if _PINYIN_HINT.search(text) is None:
+        return text
+    return _PINYIN.sub("", text)
+
+
+def fold(text: str) -> str:
+    """ASCII and variant punctuation to the full-width forms of our data; full-width digits and
+    letters to ASCII; zero-width and replacement characters dropped."""
+    return text.translate(_FOLD)
+
+
+def normalize_text(text: str) -> str:
+    """The form the features see (see the module docstring)."""
+    if not text:
+        return text
+    return fold(to_simplified(drop_pinyin(text)))
+
+
+@lru_cache(maxsize=65536)
+def normalize_context(text: str) -> str:
+    """normalize_text for titles and headings, which repeat across many items."""
+    return normalize_text(text)
+
+
+__all__ = ["drop_pinyin", "fold", "normalize_context", "normalize_text", "to_simplified"]

@@ -1,0 +1,74 @@
+"""Robustness views keep labels and documents apart; ECE and temperature behave as defined."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edu_clf.evaluate import expected_calibration_error, held_out_groups, reliability
+from edu_clf.items import Item, writer_group
+from edu_clf.model import fit_temperature, scale
+from edu_clf.views import apply_view
+
+
+def _doc(doc_id, n, source="seed"):
+    return [Item(doc_id, i, "某县教育局2021年工作总结", ("一、主要工作",) if i < n // 2 else ("二、存在的问题",),
+                 f"第{i}项。" + "内容" * 50, kind="achievement" if i < n // 2 else "problem",
+                 topic="general", source=source) for i in range(n)]
+
+
+def test_views_keep_labels_and_document_order():
+    items = _doc("a", 10) + _doc("b", 6)
+    for view in ("traditional", "ascii_punct", "no_context"):
+        viewed = apply_view(view, items)
+        assert [(it.doc_id, it.item, it.kind) for it in viewed] == [(it.doc_id, it.item, it.kind) for it in items]
+    assert all(not it.title and not it.headings for it in apply_view("no_context", items))
+    excerpt = apply_view("excerpt", items)
+    for doc in ("a", "b"):
+        total = sum(len(it.text) for it in items if it.doc_id == doc)
+        assert sum(len(it.text) for it in excerpt if it.doc_id == doc) == min(700, total)
+    page2 = apply_view("page2", items)
+    assert [it.item for it in page2 if it.doc_id == "a"][0] > 0
+    assert all(not it.title for it in page2)
+    first = [it for it in page2 if it.doc_id == "a"][0]
+    assert "一、主要工作" not in first.headings    # the heading opened before the cut is not seen
+
+
+def test_unknown_view():
+    with pytest.raises(ValueError, match="allowed"):
+        apply_view("upside_down", _doc("a", 2))
+
+
+def test_writer_groups_and_held_out_parts():
+    assert writer_group("w12_03") == writer_group("w12_07") == "w12"
+    assert writer_group("000_a2250ef0bda6fe1b") == "000_a2250ef0bda6fe1b"
+    assert writer_group("w2w3") == "w2w3" and writer_group("wx_01") == "wx_01"
+    items = _doc("s1", 4) + _doc("s2", 4) + _doc("w9_01", 4, "written") + _doc("w9_02", 4, "written") \
+        + _doc("w10_01", 4, "written")
+    parts = held_out_groups(items)
+    assert len(parts["seeds"]) == 2 and len(parts["written"]) == 2
+    for test in parts["written"]:
+        assert len({writer_group(items[i].doc_id) for i in test}) == 1
+
+
+def test_ece_and_reliability():
+    scores = np.array([0.9] * 10 + [0.6] * 10)
+    correct = np.array([1] * 9 + [0] + [1] * 3 + [0] * 7)
+    # bin 0.9: mean 0.9, right 0.9 → 0; bin 0.6: mean 0.6, right 0.3 → 0.3 × half
+    assert expected_calibration_error(scores, correct) == pytest.approx(0.15)
+    assert [(n, round(r, 2)) for _, _, n, r in reliability(scores, correct)] == [(10, 0.3), (10, 0.9)]
+
+
+def test_temperature_fixes_overconfidence():
+    rng = np.random.default_rng(0)
+    n = 4000
+    gold = rng.integers(0, 3, n)
+    logits = rng.normal(0, 1, (n, 3))
+    logits[np.arange(n), gold] += 1.0
+    true = scale(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), 1.0)
+    overconfident = scale(true, 0.3)
+    t = fit_temperature(overconfident, gold)
+    assert 2.5 < t < 4.5      # undoes the sharpening by 1/0.3
+    before = expected_calibration_error(overconfident.max(1), overconfident.argmax(1) == gold)
+    after_p = scale(overconfident, t)
+    after = expected_calibration_error(after_p.max(1), after_p.argmax(1) == gold)
+    assert after < 0.03 < before
