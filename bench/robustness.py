@@ -6,7 +6,7 @@
 Seeds are scored leave-one-document-out, the written corpus leave-one-writer-out
 (no writer on both sides). Every fold trains on clean copies of everything
 outside its group and labels the held-out documents under each view of
-edu_clf.views. Prints kind and topic macro-F1, ECE and mean score per part and
+edu_clf.model.views. Prints kind and topic macro-F1, ECE and mean score per part and
 view; the "Δ kind" column is each view's kind macro-F1 minus the clean one.
 """
 from __future__ import annotations
@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from edu_clf.config import load_label_schema, load_train_config  # noqa: E402
-from edu_clf.evaluate import cross_validate_views  # noqa: E402
-from edu_clf.training import build_estimator, default_data_paths, load_training_items  # noqa: E402
-from edu_clf.views import VIEWS  # noqa: E402
+from edu_clf.model.evaluate import cross_validate_views  # noqa: E402
+from edu_clf.model.train import build_estimator, default_data_paths, load_training_items  # noqa: E402
+from edu_clf.model.views import VIEWS  # noqa: E402
 
 
 def corpus_part(doc_id: str) -> str:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     for (part, view), ev in results.items():
         groups = {"seeds": [ev]} if part == "seeds" else {}
         if part == "written":   # the whole written corpus, and its two corpora apart
-            from edu_clf.evaluate import evaluate_predictions
+            from edu_clf.model.evaluate import evaluate_predictions
             groups["written"] = [ev]
             for sub in ("written-1", "written-2"):
                 index = [i for i, it in enumerate(ev.items) if corpus_part(it.doc_id) == sub]

@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from edu_clf import kernels  # noqa: E402
 from edu_clf.config import load_cues, load_label_schema, load_segment_config, load_train_config  # noqa: E402
-from edu_clf.corpus import read_labeled  # noqa: E402
-from edu_clf.evaluate import gold_matrix  # noqa: E402
-from edu_clf.items import Item  # noqa: E402
+from edu_clf.io.corpus import read_labeled  # noqa: E402
+from edu_clf.model.evaluate import gold_matrix  # noqa: E402
+from edu_clf.records import Item  # noqa: E402
 from edu_clf.model import EduClassifier  # noqa: E402
 from edu_clf.segment import segment_text  # noqa: E402
 from edu_clf.io import read_report  # noqa: E402
@@ -215,7 +215,7 @@ def main() -> None:
                 f"{chars / t_rj / 1e6:.2f} M chars/s (jieba-rs, words as Python lists)")
     t_tok = t_rj
     if kernels.KERNELS is not None:
-        from edu_clf.tokenize import native_words
+        from edu_clf.features.tokenize import native_words
         t_tok = median_time(lambda: [native_words(t) for t in texts_raw], args.runs)
         report_line("jieba port (C) tokenizing alone", f"{len(raw_items) / t_tok:,.0f} items/s",
                     f"{chars / t_tok / 1e6:.2f} M chars/s (C, words as Python lists): the tokenizer's limit")

@@ -1,44 +1,41 @@
-"""edu-clf: label the outline items of Chinese education-bureau work reports by topic and kind."""
+"""edu-clf: label the outline items of Chinese education-bureau work reports by topic and kind.
+
+The public names below are imported on first use, so that `import edu_clf` (and the
+`edu-clf` command) start without loading scikit-learn, scipy or jieba.
+"""
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-from edu_clf.config import LabelSchema, TrainConfig, load_label_schema, load_segment_config, load_train_config
-from edu_clf.corpus import read_items, read_labeled
-from edu_clf.errors import EduClfError
-from edu_clf.io import read_report
-from edu_clf.items import Document, Item
-from edu_clf.reports import load_documents
-from edu_clf.segment import segment_text
-from edu_clf.model import EduClassifier
-from edu_clf.persist import load_model, save_model
-from edu_clf.predict import Prediction
-from edu_clf.trained import TrainedModel
+_PUBLIC = {
+    "Document": "edu_clf.records", "Item": "edu_clf.records", "Prediction": "edu_clf.records",
+    "EduClassifier": "edu_clf.model",
+    "EduClfError": "edu_clf.errors",
+    "LabelSchema": "edu_clf.config", "TrainConfig": "edu_clf.config", "load_label_schema": "edu_clf.config",
+    "load_segment_config": "edu_clf.config", "load_train_config": "edu_clf.config",
+    "TrainedModel": "edu_clf.model.trained",
+    "load_model": "edu_clf.model.persist", "save_model": "edu_clf.model.persist",
+    "read_items": "edu_clf.io.corpus", "read_labeled": "edu_clf.io.corpus",
+    "read_report": "edu_clf.io",
+    "load_documents": "edu_clf.pipeline",
+    "segment_text": "edu_clf.segment",
+    "normalize_text": "edu_clf.normalize",
+}
+
+__all__ = ["__version__", *sorted(_PUBLIC)]
 
 
-def segment(text: str, doc_id: str = "doc") -> list[Document]:
-    """Segment report text (already decoded) into documents of outline items."""
-    return segment_text(text, doc_id)
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'edu_clf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
-__all__ = [
-    "__version__",
-    "Document",
-    "EduClassifier",
-    "Prediction",
-    "TrainedModel",
-    "load_model",
-    "save_model",
-    "EduClfError",
-    "Item",
-    "LabelSchema",
-    "TrainConfig",
-    "load_documents",
-    "load_label_schema",
-    "load_segment_config",
-    "load_train_config",
-    "read_items",
-    "read_labeled",
-    "read_report",
-    "segment",
-]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

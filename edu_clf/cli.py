@@ -17,10 +17,10 @@ import typer
 
 from edu_clf import __version__
 from edu_clf.config import load_label_schema, load_segment_config
-from edu_clf.corpus import read_labeled
+from edu_clf.io.corpus import read_labeled
 from edu_clf.errors import EduClfError, UsageError
-from edu_clf.output import CsvWriter, JsonlWriter, TableWriter, open_output
-from edu_clf.reports import Skipped, iter_documents
+from edu_clf.report.writers import CsvWriter, JsonlWriter, TableWriter, open_output
+from edu_clf.pipeline import Skipped, iter_documents
 
 app = typer.Typer(
     name="edu-clf",
@@ -114,7 +114,7 @@ def segment(
     Example: edu-clf segment seeds/002_faffd9a2ed2f71c6.txt --format jsonl > items.jsonl
     """
     from edu_clf.io import iter_input_paths
-    from edu_clf.output import check_writable
+    from edu_clf.report.writers import check_writable
 
     check_writable(out, [*inputs, *iter_input_paths(inputs)] if out is not None else ())
     config = load_segment_config()
@@ -208,9 +208,9 @@ def train(
     Example: edu-clf train my_labels.jsonl --out models/mine.skops --set model.C=2
     """
     from edu_clf.config import load_label_schema, load_train_config
-    from edu_clf.output import check_writable
-    from edu_clf.persist import save_model
-    from edu_clf.training import default_data_paths, load_training_items, train_model
+    from edu_clf.report.writers import check_writable
+    from edu_clf.model.persist import save_model
+    from edu_clf.model.train import default_data_paths, load_training_items, train_model
 
     cfg = load_train_config(config, set_ or [])
     schema = load_label_schema()
@@ -256,11 +256,11 @@ def evaluate(
               edu-clf evaluate seeds/labels.jsonl --cv --set features.context=false
     """
     from edu_clf.config import load_label_schema, load_train_config
-    from edu_clf.evaluate import cross_validate_views, evaluate_estimator, format_evaluation, format_views
-    from edu_clf.persist import load_model
-    from edu_clf.training import build_estimator, load_training_items
+    from edu_clf.model.evaluate import cross_validate_views, evaluate_estimator, format_evaluation, format_views
+    from edu_clf.model.persist import load_model
+    from edu_clf.model.train import build_estimator, load_training_items
 
-    from edu_clf.output import check_writable
+    from edu_clf.report.writers import check_writable
 
     check_writable(errors, data, "--errors")
     check_writable(plot, data, "--plot")
@@ -271,7 +271,7 @@ def evaluate(
     if cv:
         if model is not None:
             raise UsageError("give either --model (held-out) or --cv (cross-validation), not both")
-        from edu_clf.views import VIEWS
+        from edu_clf.model.views import VIEWS
         chosen = list(VIEWS) if views == "all" else [v.strip() for v in views.split(",") if v.strip()]
         unknown = [v for v in chosen if v not in VIEWS]
         if unknown or not chosen:
@@ -313,7 +313,7 @@ def evaluate(
             for record in result.errors():
                 jw.row(record)
     if plot is not None:
-        from edu_clf.plot import plot_confusion
+        from edu_clf.report.plot import plot_confusion
         plot_confusion(result, plot)
 
 
@@ -346,11 +346,12 @@ def predict(
               edu-clf predict --text "下半年将继续推进校舍改造工程。"
     """
     from edu_clf.io import iter_input_paths, report_kind
-    from edu_clf.persist import load_model
-    from edu_clf.predict import jsonl_of, predict_files, predict_items, predict_stream, text_item
-    from edu_clf.reports import check_inputs, no_items_message
+    from edu_clf.model.persist import load_model
+    from edu_clf.model.predict import text_item
+    from edu_clf.pipeline import jsonl_of, predict_files, predict_items, predict_stream
+    from edu_clf.pipeline import check_inputs, no_items_message
 
-    from edu_clf.output import check_writable
+    from edu_clf.report.writers import check_writable
 
     if (text is None) == (not inputs):
         raise UsageError("give report files/folders, or --text \"...\" (one of the two)")
@@ -429,12 +430,12 @@ def report(
     Example: edu-clf report seeds/ --out seeds.html   (then open seeds.html in a browser)
     """
     from edu_clf.config import load_report_config
-    from edu_clf.htmlreport import render_report
-    from edu_clf.persist import load_model
-    from edu_clf.predict import predict_documents
+    from edu_clf.report.html import render_report
+    from edu_clf.model.persist import load_model
+    from edu_clf.pipeline import predict_documents
 
     from edu_clf.io import iter_input_paths
-    from edu_clf.output import check_writable
+    from edu_clf.report.writers import check_writable
 
     check_writable(out, [*inputs, *iter_input_paths(inputs)])
     cfg = load_report_config()
@@ -462,7 +463,7 @@ def info(
 ) -> None:
     """Print a model's metadata: versions, label schema, config, training data, CV scores."""
     from edu_clf import kernels
-    from edu_clf.persist import load_model
+    from edu_clf.model.persist import load_model
     meta = load_model(model, trust_pickle=trust_pickle).meta.to_dict()
     if json_:
         typer.echo(json.dumps(meta, ensure_ascii=False, indent=1))
@@ -490,7 +491,7 @@ def stats(
     json_: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Count labeled items per kind × topic and per source (seed / written)."""
-    from edu_clf.stats import corpus_stats, format_stats
+    from edu_clf.report.stats import corpus_stats, format_stats
     schema = load_label_schema()
     result = corpus_stats(read_labeled(data, schema), schema)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=1) if json_ else format_stats(result, schema))

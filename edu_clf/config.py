@@ -165,7 +165,7 @@ class FeatureConfig:
     sublinear_tf: bool = True
     context_weight: float = 1.0
     cue_weight: float = 1.0
-    engine: str = "fast"            # "fast" (edu_clf.vectorize) or "reference" (scikit-learn analyzers)
+    engine: str = "fast"            # "fast" (edu_clf.features.vectorize) or "reference" (scikit-learn analyzers)
     kind_blocks: tuple[str, ...] = ()     # blocks the kind head sees (empty: all)
     topic_blocks: tuple[str, ...] = ()    # blocks the topic head sees (empty: all)
     normalize: bool = False         # features see edu_clf.normalize's form (t2s, punctuation, pinyin)

@@ -25,7 +25,7 @@ def schema():
 
 @pytest.fixture(scope="session")
 def gold_items(schema):
-    from edu_clf.corpus import read_labeled
+    from edu_clf.io.corpus import read_labeled
     return read_labeled([GOLD], schema)
 
 
@@ -39,7 +39,7 @@ def small_config():
 @pytest.fixture(scope="session")
 def seed_model(gold_items, small_config, schema):
     """A model trained on the gold seeds only (no CV): fast, deterministic."""
-    from edu_clf.training import train_model
+    from edu_clf.model.train import train_model
     return train_model(gold_items, small_config, schema, [GOLD], cv=False)
 
 
@@ -52,7 +52,7 @@ def runner():
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory, seed_model):
     """The seed model saved as a .skops file, for CLI tests."""
-    from edu_clf.persist import save_model
+    from edu_clf.model.persist import save_model
     return save_model(seed_model, tmp_path_factory.mktemp("m") / "m.skops")
 
 

@@ -151,7 +151,7 @@ def test_unwritable_output_folder(runner, tmp_path, model_path):
 
 
 def test_write_error_midway_leaves_no_partial_file(runner, tmp_path, model_path, monkeypatch):
-    import edu_clf.output as output
+    import edu_clf.report.writers as output
     calls = {"n": 0}
     real = output.JsonlWriter.row
 
@@ -168,7 +168,7 @@ def test_write_error_midway_leaves_no_partial_file(runner, tmp_path, model_path,
 
 
 def test_interrupted_train_keeps_the_previous_model(runner, tmp_path, model_path, monkeypatch):
-    import edu_clf.training as training
+    import edu_clf.model.train as training
     target = tmp_path / "model.skops"
     target.write_bytes(model_path.read_bytes())
     before = target.read_bytes()
@@ -198,7 +198,7 @@ FUZZ = st.lists(st.one_of(
 @given(FUZZ)
 def test_fuzz_read_segment_predict(tmp_path_factory, seed_model, text):
     from edu_clf.io import decode_report
-    from edu_clf.predict import predict_items
+    from edu_clf.pipeline import predict_items
     from edu_clf.segment import segment_text
     for codec in ("utf-8", "utf-16"):
         try:
@@ -215,7 +215,7 @@ def test_fuzz_read_segment_predict(tmp_path_factory, seed_model, text):
 
 def test_a_50_mb_text(runner, tmp_path):
     """A huge dump segments completely: every item reaches the output file."""
-    from edu_clf.reports import load_documents
+    from edu_clf.pipeline import load_documents
     seed = SEED0.read_bytes()
     body = seed.split(b"\n", 1)[1] + b"\n"
     big = make(tmp_path, "big.txt", seed + b"\n" + body * (50_000_000 // len(body) + 1))

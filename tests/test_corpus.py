@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from edu_clf.corpus import data_hash, read_items, read_labeled
+from edu_clf.io.corpus import data_hash, read_items, read_labeled
 from edu_clf.errors import DataError
 
 GOOD = {"doc_id": "d", "item": 0, "title": "某县2021年工作总结", "headings": ["一、主要工作"],

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from edu_clf.corpus import read_labeled
+from edu_clf.io.corpus import read_labeled
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITTEN = sorted((ROOT / "corpus" / "labels").glob("*.jsonl"))
@@ -61,21 +61,21 @@ def test_every_written_report_is_labeled(written):
 
 
 def test_coverage_floors(schema, written):
-    from edu_clf.stats import corpus_stats
+    from edu_clf.report.stats import corpus_stats
     gold = read_labeled([ROOT / "seeds" / "labels.jsonl"], schema)
     stats = corpus_stats(gold + written, schema)
     assert stats["n_items"] >= 2000 and stats["min_cell"] >= 15 and stats["min_topic"] >= 80
 
 
 def test_seed_gold_covers_every_seed_item(gold_items, seed_paths):
-    from edu_clf.reports import load_documents
+    from edu_clf.pipeline import load_documents
     segmented = [(it.doc_id, it.item, it.text) for p in seed_paths for d in load_documents(p) for it in d.items]
     assert [(it.doc_id, it.item, it.text) for it in gold_items] == segmented
     assert {it.source for it in gold_items} == {"seed"}
 
 
 def test_written_labels_match_the_segmenter(written):
-    from edu_clf.reports import load_documents
+    from edu_clf.pipeline import load_documents
     paths = sorted((ROOT / "corpus" / "written").glob("*.txt"))
     segmented = {(it.doc_id, it.item): (it.headings, it.text) for p in paths for d in load_documents(p) for it in d.items}
     labeled = {(it.doc_id, it.item): (it.headings, it.text) for it in written}

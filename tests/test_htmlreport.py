@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from edu_clf.cli import app
 from edu_clf.config import load_report_config
-from edu_clf.htmlreport import render_report
-from edu_clf.items import Document, Item
-from edu_clf.persist import save_model
-from edu_clf.predict import predict_documents
-from edu_clf.reports import load_documents
+from edu_clf.report.html import render_report
+from edu_clf.records import Document, Item
+from edu_clf.model.persist import save_model
+from edu_clf.pipeline import predict_documents
+from edu_clf.pipeline import load_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -88,7 +88,7 @@ def test_report_in_headless_chromium(tmp_path, labeled, schema):
 
 
 def test_explanations_are_readable():
-    from edu_clf.explain import readable_term
+    from edu_clf.model.explain import readable_term
     assert readable_term("context:N:存在") == "所在标题含「存在」"
     assert readable_term("cue:title:plan") == "文档标题有计划类词"
     assert readable_term("words:精神 和") == "词「精神和」"

@@ -9,7 +9,7 @@ import pytest
 
 from edu_clf.errors import InputError, UsageError
 from edu_clf.io import decode_bytes, docx_to_text, html_to_text, iter_input_paths, read_report
-from edu_clf.reports import load_documents
+from edu_clf.pipeline import load_documents
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_a2250ef0bda6fe1b.txt"
 RUNON = Path(__file__).resolve().parent.parent / "seeds" / "002_faffd9a2ed2f71c6.txt"

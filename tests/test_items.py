@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from edu_clf.items import Item, Piece, new_item, new_piece
+from edu_clf.records import Item, Piece, new_item, new_piece
 
 
 def test_new_item_equals_the_constructor_field_for_field():
@@ -29,6 +29,7 @@ def test_made_items_stay_frozen():
 
 
 def test_predictions_made_by_predict_items_equal_the_constructor(seed_model, gold_items):
-    from edu_clf.predict import Prediction, predict_items
+    from edu_clf.pipeline import predict_items
+    from edu_clf.records import Prediction
     made = predict_items(seed_model, gold_items[:3])[0]
     assert made == Prediction(**vars(made)) and set(vars(made)) == {f.name for f in dataclasses.fields(Prediction)}

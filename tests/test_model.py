@@ -7,9 +7,9 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 
-from edu_clf.evaluate import gold_matrix
+from edu_clf.model.evaluate import gold_matrix
 from edu_clf.model import EduClassifier
-from edu_clf.training import build_estimator
+from edu_clf.model.train import build_estimator
 
 
 def test_get_params_and_clone_round_trip(small_config):

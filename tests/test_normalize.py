@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from edu_clf.normalize import drop_pinyin, fold, normalize_text, to_simplified
-from edu_clf.views import ascii_punctuation, traditional
+from edu_clf.model.views import ascii_punctuation, traditional
 
 CLEAN = "（一）存在的问题。全县仍有部分农村学校信息化设备老化，使用率不高；教师结构性缺编：小学英语缺口约300人！"
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from edu_clf.errors import ModelError
-from edu_clf.persist import load_model, save_model
-from edu_clf.trained import TrainedModel
+from edu_clf.model.persist import load_model, save_model
+from edu_clf.model.trained import TrainedModel
 
 
 @pytest.mark.parametrize("fmt", ["skops", "joblib"])
@@ -196,8 +196,8 @@ def test_skops_refuses_functions_inside_trusted_namespaces(tmp_path):
 def test_every_estimator_configuration_loads_under_the_exact_list(tmp_path, gold_items, schema, overrides):
     import skops.io as sio
     from edu_clf.config import load_train_config
-    from edu_clf.persist import ALLOWED_TYPES
-    from edu_clf.training import train_model
+    from edu_clf.model.persist import ALLOWED_TYPES
+    from edu_clf.model.train import train_model
     cfg = load_train_config(overrides=["model.max_iter=200", *overrides])
     model = train_model(gold_items[:120], cfg, schema, [], cv=False)
     path = save_model(model, tmp_path / "m.skops")

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from edu_clf.items import Document
-from edu_clf.predict import iter_chunks, predict_items, predict_stream, text_item
+from edu_clf.records import Document
+from edu_clf.model.predict import text_item
+from edu_clf.pipeline import iter_chunks, predict_items, predict_stream
 
 
 def docs_of(items):
@@ -60,7 +61,7 @@ def test_explanations_name_terms_that_support_the_label(seed_model, gold_items):
 
 def test_workers_can_render_the_predictions(seed_model, seed_paths):
     from edu_clf.config import load_segment_config
-    from edu_clf.predict import jsonl_of, predict_files
+    from edu_clf.pipeline import jsonl_of, predict_files
     paths = [str(p) for p in seed_paths[:2]]
     plain = list(predict_files(seed_model, paths, load_segment_config(), jobs=2, files_per_task=1))
     rendered = list(predict_files(seed_model, paths, load_segment_config(), jobs=2, render=jsonl_of))

@@ -24,6 +24,7 @@ def test_shipped_default_model_loads_and_labels_seed_000():
     path = default_model_path()
     assert path.exists() and path.stat().st_size < 20e6
     model = load_model()
-    predictions = model.predict_report(str(ROOT / "seeds" / "000_a2250ef0bda6fe1b.txt"))
+    from edu_clf.pipeline import predict_report
+    predictions = predict_report(model, ROOT / "seeds" / "000_a2250ef0bda6fe1b.txt")
     assert len(predictions) == 13
     assert model.meta.data["n_items"] >= 2000 and "cv" in model.meta.metrics

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from edu_clf import kernels
 from edu_clf.io import read_report
-from edu_clf.tokenize import fast_words, get_tokenizer, jieba_words, rjieba_words
+from edu_clf.features.tokenize import fast_words, get_tokenizer, jieba_words, rjieba_words
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_kernels = pytest.mark.skipif(kernels.KERNELS is None, reason="the C kernels are not built on this machine")
@@ -27,7 +27,7 @@ def test_jieba_and_rjieba_give_the_same_tokens_on_the_seeds(gold_items):
 
 @needs_kernels
 def test_the_c_port_gives_jiebas_tokens_on_every_report_line():
-    from edu_clf.tokenize import native_words
+    from edu_clf.features.tokenize import native_words
     lines = _report_lines()
     assert len(lines) > 2000
     assert [native_words(line) for line in lines] == [jieba_words(line) for line in lines]
@@ -43,7 +43,7 @@ ALPHABET = "教育局工作学校师生安全中国人民了的是在和一二�
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=ALPHABET, max_size=60))
 def test_the_c_port_gives_jiebas_tokens_on_any_text(text):
-    from edu_clf.tokenize import native_words
+    from edu_clf.features.tokenize import native_words
     assert native_words(text) == jieba_words(text)
 
 
@@ -69,7 +69,7 @@ def test_a_later_dictionary_line_replaces_the_frequency():
 
 
 def test_without_jiebas_dictionary_file_the_fast_backend_falls_back_to_rjieba(monkeypatch):
-    from edu_clf import tokenize
+    from edu_clf.features import tokenize
     monkeypatch.setattr(tokenize, "_load_dictionary", lambda: None)
     text = "全县教育系统推进校舍改造工程。"
     assert tokenize.jieba_dictionary() is None

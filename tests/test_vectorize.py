@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from edu_clf.evaluate import gold_matrix
+from edu_clf.model.evaluate import gold_matrix
 from edu_clf.features import ContextAnalyzer, Record, WordAnalyzer, to_records
-from edu_clf.training import build_estimator
+from edu_clf.model.train import build_estimator
 from edu_clf import kernels
-from edu_clf.vectorize import FastTfidf
+from edu_clf.features.vectorize import FastTfidf
 
 COMMON = dict(lowercase=False, sublinear_tf=True)
 
@@ -59,7 +59,7 @@ def test_fast_and_reference_engines_predict_the_same(gold_items, small_config, i
 @given(st.sets(st.integers(min_value=0, max_value=2**62), max_size=300),
        st.lists(st.integers(min_value=-5, max_value=2**62), max_size=300))
 def test_key_table_is_a_dict(keys, extra_queries):
-    from edu_clf.vectorize import KeyTable
+    from edu_clf.features.vectorize import KeyTable
     keys = sorted(keys)
     values = list(range(len(keys)))
     table = KeyTable(np.array(keys, dtype=np.int64), np.array(values, dtype=np.int64))
@@ -113,7 +113,7 @@ def test_c_context_rows_equal_the_numpy_path(train, test):
 @given(st.lists(st.text(max_size=6), unique=True, max_size=40))
 def test_packed_terms_round_trip(terms):
     """Term dicts are stored as code points + ends; any str (spaces, astral, lone surrogates) survives."""
-    from edu_clf.vectorize import _pack_terms, _unpack_terms
+    from edu_clf.features.vectorize import _pack_terms, _unpack_terms
     numbered = {t: i for i, t in enumerate(terms)}
     assert _unpack_terms(*_pack_terms(numbered)) == numbered
 

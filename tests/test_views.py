@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edu_clf.evaluate import expected_calibration_error, held_out_groups, reliability
-from edu_clf.items import Item, writer_group
+from edu_clf.model.evaluate import expected_calibration_error, held_out_groups, reliability
+from edu_clf.records import Item, writer_group
 from edu_clf.model import fit_temperature, scale
-from edu_clf.views import apply_view
+from edu_clf.model.views import apply_view
 
 
 def _doc(doc_id, n, source="seed"):

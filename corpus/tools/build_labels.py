@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from edu_clf.config import load_label_schema
-from edu_clf.reports import load_documents
+from edu_clf.pipeline import load_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,8 @@ from typing import Sequence
 
 from edu_clf import __version__
 from edu_clf.config import LabelSchema, ReportConfig
-from edu_clf.explain import readable_term
-from edu_clf.predict import LabeledDocument, Prediction
+from edu_clf.model.explain import readable_term
+from edu_clf.records import LabeledDocument, Prediction
 
 
 def _e(text: object) -> str:

@@ -28,16 +28,16 @@ import sklearn
 from edu_clf.config import LabelSchema, load_label_schema
 from edu_clf.errors import EduClfWarning, ModelError, UsageError
 from edu_clf.model import EduClassifier
-from edu_clf.output import atomic_path
-from edu_clf.trained import FORMAT_NAME, FORMAT_VERSION, ModelMeta, TrainedModel, schema_summary
+from edu_clf.io.atomic import atomic_path
+from edu_clf.model.trained import FORMAT_NAME, FORMAT_VERSION, ModelMeta, TrainedModel, schema_summary
 
 FORMATS = ("skops", "joblib")
 # The exact types edu-clf writes that skops does not trust by itself (checked by a test that
 # saves every estimator configuration), and builtins that cannot run code.
 ALLOWED_TYPES = frozenset({
-    "edu_clf.model.EduClassifier", "edu_clf.vectorize.FastTfidf", "edu_clf.features.CueFeatures",
-    "edu_clf.features.WordAnalyzer", "edu_clf.features.ContextAnalyzer",
-    "edu_clf.features.record_text", "edu_clf.features.record_self",
+    "edu_clf.model.EduClassifier", "edu_clf.features.vectorize.FastTfidf", "edu_clf.features.CueFeatures",
+    "edu_clf.features.base.WordAnalyzer", "edu_clf.features.base.ContextAnalyzer",
+    "edu_clf.features.base.record_text", "edu_clf.features.base.record_self",
     "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
     "builtins.tuple", "builtins.slice", "builtins.frozenset", "builtins.set", "builtins.bytes",
     "builtins.complex",

@@ -1,103 +1,130 @@
-"""Labeling items with a trained model: typed results, batches, streams, explanations.
+"""Files → documents → predictions: reading inputs, streams, the worker pool.
 
-`predict_items` labels a list; `predict_stream` labels an iterator of
-documents chunk by chunk, so a folder of thousands of reports or a JSONL of
-millions of items never sits in memory at once.
+`iter_documents` reads report files and folders (any supported format) into
+documents; `predict_stream` labels an iterator of documents chunk by chunk, so a
+folder of thousands of reports or a JSONL of millions of items never sits in
+memory at once; `predict_files` hands whole files to worker processes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from itertools import islice
+from dataclasses import dataclass
+from itertools import groupby, islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
-import numpy as np
-
-from edu_clf.features import Record, to_records
-from edu_clf.items import Document, Item, make_frozen
+from edu_clf.config import SegmentConfig, load_segment_config
+from edu_clf.errors import EduClfError
+from edu_clf.io import iter_input_paths, read_report, report_kind
+from edu_clf.io.corpus import iter_items, read_items
+from edu_clf.segment import doc_id_for, segment_text
+from edu_clf.records import Document, Item, LabeledDocument, Prediction, json_line
 
 if TYPE_CHECKING:
-    from edu_clf.trained import TrainedModel
+    from edu_clf.model.trained import TrainedModel
+
+def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, explain: int = 0) -> list[Prediction]:
+    """edu_clf.model.predict.predict_items, imported on first use (reading and segmenting need no model)."""
+    from edu_clf.model.predict import predict_items as label
+    return label(model, items, top_k=top_k, explain=explain)
+
+
+def predict_report(model: "TrainedModel", path: str | Path, top_k: int = 1) -> list[Prediction]:
+    """Read, segment and label one report file (any supported format)."""
+    return predict_items(model, [it for doc in load_documents(path) for it in doc.items], top_k=top_k)
+
+
+def documents_from_items(items: Iterable, source: str) -> Iterator[Document]:
+    """Group JSONL items into documents by consecutive doc_id, keeping their order (lazily)."""
+    for doc_id, group in groupby(items, key=lambda it: it.doc_id):
+        group = tuple(group)
+        yield Document(doc_id=doc_id, title=group[0].title, items=group, source=source)
+
+
+def load_documents(path: str | Path, config: SegmentConfig | None = None, keep_labels: bool = False) -> list[Document]:
+    """Read one file (or `-` for stdin) and return its documents."""
+    return list(stream_documents(path, config, keep_labels))
+
+
+def stream_documents(path: str | Path, config: SegmentConfig | None = None,
+                     keep_labels: bool = False) -> Iterator[Document]:
+    """The documents of one file; a guide-format JSONL file is streamed document by document."""
+    path = str(path)
+    kind = "txt" if path == "-" else report_kind(path)
+    if kind == "jsonl":
+        if keep_labels:
+            yield from documents_from_items(read_items(path, labeled=False), path)
+        else:
+            yield from documents_from_items(iter_items(path), path)
+        return
+    report = read_report(path, kind)
+    yield from segment_text(report.text, doc_id_for(path), config or load_segment_config())
+
+
+def check_input(path: str) -> None:
+    """Read (and for JSONL, parse) a file without keeping it: raises the error reading it would."""
+    kind = "txt" if path == "-" else report_kind(path)
+    if kind == "jsonl":
+        for _ in iter_items(path):
+            pass
+    elif path != "-":
+        read_report(path, kind)
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """The labels of one item, with scores (probabilities) and optional top-k and explanations."""
-
-    doc_id: str
-    item: int
-    title: str
-    headings: tuple[str, ...]
-    text: str
-    kind: str
-    kind_score: float
-    topic: str
-    topic_score: float
-    kind_top: tuple[tuple[str, float], ...] = ()
-    topic_top: tuple[tuple[str, float], ...] = ()
-    explanation: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"doc_id": self.doc_id, "item": self.item, "title": self.title,
-                               "headings": list(self.headings), "text": self.text,
-                               "kind": self.kind, "kind_score": round(self.kind_score, 4),
-                               "topic": self.topic, "topic_score": round(self.topic_score, 4)}
-        if self.kind_top:
-            out["kind_top"] = [[label, round(score, 4)] for label, score in self.kind_top]
-            out["topic_top"] = [[label, round(score, 4)] for label, score in self.topic_top]
-        if self.explanation:
-            out["explain"] = {task: [[term, round(w, 4)] for term, w in terms]
-                              for task, terms in self.explanation.items()}
-        return out
+class Skipped:
+    path: str
+    reason: str
 
 
-def _identity(x: Any, position: int) -> tuple[str, int, str, tuple[str, ...]]:
-    if isinstance(x, Item):
-        return x.doc_id, x.item, x.title, tuple(x.headings)
-    if isinstance(x, dict):
-        return str(x.get("doc_id", "text")), int(x.get("item", position)), x.get("title", "") or "", \
-            tuple(x.get("headings") or ())
-    return "text", position, "", ()
+def iter_documents(inputs: Iterable[str], config: SegmentConfig | None = None, skip_errors: bool = False,
+                   skipped: list[Skipped] | None = None, precheck: bool = False,
+                   warn: Callable[[str], None] | None = None) -> Iterator[Document]:
+    """Documents of every input (files, folders, `-`), in order, one file at a time.
+
+    With `skip_errors`, a file that cannot be read is recorded in `skipped`
+    and the rest go on; otherwise the first error is raised. With `precheck`,
+    every file is read once before the first document is yielded, so that a
+    bad file stops the run before any output is written (memory stays flat:
+    nothing read in the check is kept).
+    """
+    config = config or load_segment_config()
+    paths = list(iter_input_paths(list(inputs)))
+    if precheck and not skip_errors:
+        check_inputs(paths)
+    return _documents(paths, config, skip_errors, skipped, warn)
 
 
-def _top(classes: np.ndarray, row: np.ndarray, k: int) -> tuple[tuple[str, float], ...]:
-    order = np.argsort(-row, kind="stable")[:k]
-    return tuple((str(classes[j]), float(row[j])) for j in order)
+def check_inputs(paths: Iterable[str]) -> None:
+    """Read every file once (stdin excepted) and raise the first error: nothing is kept."""
+    for path in paths:
+        if path != "-":
+            check_input(path)
 
 
-def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, explain: int = 0) -> list[Prediction]:
-    """Label items (Item, guide-format dict, Record or plain text), in order."""
-    if not items:
-        return []
-    records = to_records(items)
-    explainer = matrix = None
-    if explain:  # explanations read the feature matrix
-        from edu_clf.explain import Explainer
-        explainer = Explainer(model.estimator)
-        matrix = model.estimator.transform(records)
-        probas = model.estimator.predict_proba_matrix(matrix)
-    else:
-        probas = model.estimator.predict_proba(records)
-    kinds, topics = model.estimator.classes_
-    # best label and its score for all rows at once; per-row numpy calls would cost more than the model
-    rows = np.arange(len(records))
-    best = [p.argmax(axis=1) for p in probas]
-    labels = [[str(c) for c in classes[b]] for classes, b in zip((kinds, topics), best)]
-    scores = [p[rows, b].tolist() for p, b in zip(probas, best)]
-    out = []
-    for i, (x, record) in enumerate(zip(items, records)):
-        doc_id, index, title, headings = _identity(x, i)
-        kind, topic = labels[0][i], labels[1][i]
-        explanation = {}
-        if explainer is not None:
-            explanation = explainer.explain_row(matrix[i], (kind, topic), explain)
-        out.append(make_frozen(
-            Prediction, doc_id=doc_id, item=index, title=title if title else record.title,
-            headings=headings if headings else record.headings, text=record.text,
-            kind=kind, kind_score=scores[0][i], topic=topic, topic_score=scores[1][i],
-            kind_top=_top(kinds, probas[0][i], top_k) if top_k > 1 else (),
-            topic_top=_top(topics, probas[1][i], top_k) if top_k > 1 else (),
-            explanation=explanation))
-    return out
+def no_items_message(path: str) -> str:
+    return f"{path}: no outline items found (empty, whitespace only, or only a title and page chrome)"
+
+
+def _documents(paths: list[str], config: SegmentConfig, skip_errors: bool, skipped: list[Skipped] | None,
+               warn: Callable[[str], None] | None) -> Iterator[Document]:
+    for path in paths:
+        try:
+            docs = load_documents(path, config) if path == "-" or report_kind(path) != "jsonl" \
+                else stream_documents(path, config)
+        except EduClfError as exc:
+            if not skip_errors:
+                raise
+            if skipped is not None:
+                skipped.append(Skipped(path, exc.describe()))
+            continue
+        n_items = 0
+        for doc in docs:
+            n_items += len(doc.items)
+            yield doc
+        if n_items == 0 and warn is not None:
+            warn(no_items_message(path))
+
+
 
 
 def iter_chunks(documents: Iterable[Document], size: int) -> Iterator[list[Item]]:
@@ -129,8 +156,6 @@ def _label_files(paths: list[str]) -> list[tuple[str, list[Prediction], Exceptio
 
     Errors are returned per file, not raised, so the parent decides.
     """
-    from edu_clf.errors import EduClfError
-    from edu_clf.reports import load_documents
     read: list[tuple[str, list[Item], Exception | None]] = []
     for path in paths:
         try:
@@ -176,14 +201,6 @@ def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_s
                 break
             for result in pool.map(_predict_chunk, window, chunksize=1):
                 yield from result
-
-
-@dataclass(frozen=True)
-class LabeledDocument:
-    """A document and the predictions of its items, in order."""
-
-    document: Document
-    predictions: tuple[Prediction, ...]
 
 
 def predict_documents(model: "TrainedModel", documents: Iterable[Document], chunk_size: int = 2000,
@@ -240,14 +257,9 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
 
 def jsonl_of(prediction: Prediction) -> str:
     """The prediction's JSON Lines line (a `render` for predict_files)."""
-    from edu_clf.output import jsonl_line
-    return jsonl_line(prediction.to_dict())
+    return json_line(prediction.to_dict())
 
 
-def text_item(text: str) -> Record:
-    """A single free-text item with no context (for `predict --text`)."""
-    return Record(text, "", ())
-
-
-__all__ = ["LabeledDocument", "Prediction", "iter_chunks", "jsonl_of", "predict_documents", "predict_files",
-           "predict_items", "predict_stream", "text_item"]
+__all__ = ["Skipped", "check_inputs", "documents_from_items", "iter_chunks", "iter_documents", "jsonl_of",
+           "load_documents", "no_items_message", "predict_documents", "predict_files", "predict_items", "predict_report",
+           "predict_stream", "stream_documents"]

@@ -13,7 +13,7 @@ import zlib
 from functools import lru_cache
 from typing import Callable, Sequence
 
-from edu_clf.items import Item
+from edu_clf.records import Item
 
 # Toned syllables for the pinyin annotations some traditional web copies carry after
 # characters (總結(jié)); the view needs their shape, not the right reading.

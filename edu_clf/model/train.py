@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from edu_clf.config import CueLexicons, LabelSchema, TrainConfig, load_cues, project_root
-from edu_clf.corpus import data_hash, read_labeled
+from edu_clf.io.corpus import data_hash, read_labeled
 from edu_clf.errors import DataError, UsageError
-from edu_clf.evaluate import Evaluation, cross_validate_views, gold_matrix
-from edu_clf.items import Item
+from edu_clf.model.evaluate import Evaluation, cross_validate_views, gold_matrix
+from edu_clf.records import Item
 from edu_clf.model import EduClassifier
-from edu_clf.trained import TrainedModel, new_meta
+from edu_clf.model.trained import TrainedModel, new_meta
 
 
 def default_data_paths(config: TrainConfig) -> list[Path]:
@@ -85,13 +85,13 @@ def train_model(items: Sequence[Item], config: TrainConfig, schema: LabelSchema,
 
     The metadata's "cv" holds the gold documents held out one at a time (the seeds),
     "cv_written" the written corpus held out one writer at a time, "views" both parts
-    under every view of edu_clf.views. No figure is measured on training data.
+    under every view of edu_clf.model.views. No figure is measured on training data.
     """
     cues = cues if cues is not None else load_cues()
     estimator = build_estimator(config, cues)
     metrics: dict = {}
     if cv:
-        from edu_clf.views import VIEWS
+        from edu_clf.model.views import VIEWS
 
         def fold_progress(number: int, total: int) -> None:
             if progress:

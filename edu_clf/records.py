@@ -1,6 +1,7 @@
-"""The records that flow through edu-clf: outline items and documents."""
+"""The records that flow through edu-clf: outline items, documents, predictions."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -98,3 +99,47 @@ def new_item(doc_id: str, item: int, title: str, headings: tuple[str, ...], text
 def new_piece(role: str, start: int, end: int, doc_id: str | None) -> Piece:
     """Piece(role, start, end, doc_id), made by make_frozen."""
     return make_frozen(Piece, role=role, start=start, end=end, doc_id=doc_id)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The labels of one item, with scores (probabilities) and optional top-k and explanations."""
+
+    doc_id: str
+    item: int
+    title: str
+    headings: tuple[str, ...]
+    text: str
+    kind: str
+    kind_score: float
+    topic: str
+    topic_score: float
+    kind_top: tuple[tuple[str, float], ...] = ()
+    topic_top: tuple[tuple[str, float], ...] = ()
+    explanation: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"doc_id": self.doc_id, "item": self.item, "title": self.title,
+                               "headings": list(self.headings), "text": self.text,
+                               "kind": self.kind, "kind_score": round(self.kind_score, 4),
+                               "topic": self.topic, "topic_score": round(self.topic_score, 4)}
+        if self.kind_top:
+            out["kind_top"] = [[label, round(score, 4)] for label, score in self.kind_top]
+            out["topic_top"] = [[label, round(score, 4)] for label, score in self.topic_top]
+        if self.explanation:
+            out["explain"] = {task: [[term, round(w, 4)] for term, w in terms]
+                              for task, terms in self.explanation.items()}
+        return out
+
+
+@dataclass(frozen=True)
+class LabeledDocument:
+    """A document and the predictions of its items, in order."""
+
+    document: Document
+    predictions: tuple[Prediction, ...]
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One JSON Lines line of a record (UTF-8 text kept as it is, newline included)."""
+    return json.dumps(record, ensure_ascii=False) + "\n"

@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from edu_clf.config import LabelSchema
 from edu_clf.errors import DataError
 from edu_clf.io import read_bytes
-from edu_clf.items import Item
+from edu_clf.records import Item
 
 REQUIRED = ("doc_id", "item", "text")
 LABEL_FIELDS = ("kind", "topic")

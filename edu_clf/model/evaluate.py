@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
-from edu_clf.items import Item, writer_group
+from edu_clf.records import Item, writer_group
 from edu_clf.model import TASKS, EduClassifier
 
 TRAIN_ONLY_SOURCES = ("written",)
@@ -200,7 +200,7 @@ def cross_validate(estimator: EduClassifier, items: Sequence[Item], max_leave_on
 
 def held_out_groups(items: Sequence[Item]) -> dict[str, list[np.ndarray]]:
     """Test folds per part: "seeds" one per seed document; "written" one per writer
-    (edu_clf.items.writer_group), so no writer is ever on both sides."""
+    (edu_clf.records.writer_group), so no writer is ever on both sides."""
     seeds = [i for i, it in enumerate(items) if it.source not in TRAIN_ONLY_SOURCES]
     written = [i for i, it in enumerate(items) if it.source in TRAIN_ONLY_SOURCES]
     out: dict[str, list[np.ndarray]] = {}
@@ -217,7 +217,7 @@ def held_out_groups(items: Sequence[Item]) -> dict[str, list[np.ndarray]]:
 def _view_fold(estimator: EduClassifier, items: list[Item], y: np.ndarray, test: np.ndarray,
                views: Sequence[str]) -> dict[str, tuple[list[Item], np.ndarray, np.ndarray]]:
     """One fold of cross_validate_views: fit outside `test`, label each view of the held-out items."""
-    from edu_clf.views import apply_view
+    from edu_clf.model.views import apply_view
 
     mask = np.ones(len(items), dtype=bool)
     mask[test] = False

@@ -5,7 +5,7 @@ from collections import Counter
 from typing import Any, Sequence
 
 from edu_clf.config import LabelSchema
-from edu_clf.items import Item
+from edu_clf.records import Item
 
 
 def corpus_stats(items: Sequence[Item], schema: LabelSchema) -> dict[str, Any]:

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from edu_clf.errors import UsageError
-from edu_clf.evaluate import Evaluation
-from edu_clf.output import atomic_path
+from edu_clf.model.evaluate import Evaluation
+from edu_clf.report.writers import atomic_path
 
 
 def plot_confusion(evaluation: Evaluation, path: str | Path) -> Path:

@@ -21,7 +21,7 @@ from edu_clf.config import LabelSchema
 from edu_clf.model import EduClassifier
 
 if TYPE_CHECKING:
-    from edu_clf.predict import Prediction
+    from edu_clf.records import Prediction
 
 FORMAT_NAME = "edu-clf-model"
 FORMAT_VERSION = 2  # 2: FastTfidf term dicts stored as arrays (format 1 files still load)
@@ -88,12 +88,7 @@ class TrainedModel:
 
     def predict(self, items: Any, top_k: int = 1, explain: int = 0) -> list["Prediction"]:
         """Label items (Items, guide-format dicts or plain strings); one Prediction each, in order."""
-        from edu_clf.predict import predict_items
+        from edu_clf.model.predict import predict_items
         return predict_items(self, list(items), top_k=top_k, explain=explain)
 
-    def predict_report(self, path: str, top_k: int = 1) -> list["Prediction"]:
-        """Read, segment and label one report file (any supported format)."""
-        from edu_clf.reports import load_documents
-        items = [it for doc in load_documents(path) for it in doc.items]
-        return self.predict(items, top_k=top_k)
 

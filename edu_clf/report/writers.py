@@ -17,61 +17,8 @@ from pathlib import Path
 from typing import Iterable, IO, Any, Iterator
 
 from edu_clf.errors import EduClfError, UsageError
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` on success only."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError("the output folder does not exist", folder)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except PermissionError:
-        raise UsageError("cannot write here (permission denied)", folder) from None
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a result file gets the usual permissions
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
-        raise
-
-
-def check_writable(path: str | Path, inputs: Iterable[str | Path] = (), option: str = "--out") -> None:
-    """Refuse, before any work, an output that would destroy something: one of the inputs (or a link
-    to it), a folder, an existing device / FIFO / symlink, or a place that cannot be written."""
-    if path is None or str(path) == "-":
-        return
-    target = Path(path)
-    for given in inputs:
-        if str(given) == "-":
-            continue
-        try:
-            same = target.exists() and Path(given).exists() and os.path.samefile(target, given)
-        except OSError:
-            same = False
-        if same or target.resolve() == Path(given).resolve():
-            raise UsageError(f"{option} is one of the inputs; it would be overwritten", target,
-                             hint="write the result to another file")
-    if target.is_symlink():
-        raise UsageError(f"{option} is a symbolic link; refusing to replace it", target,
-                         hint="give the real file's path")
-    if target.is_dir():
-        raise UsageError(f"{option} is a folder; give a file name", target)
-    if target.exists() and not target.is_file():
-        raise UsageError(f"{option} exists and is not a regular file (a device, pipe or socket)", target)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError("the output folder does not exist", folder)
-    if not os.access(folder, os.W_OK):
-        raise UsageError("cannot write here (permission denied)", folder)
+from edu_clf.io.atomic import atomic_path, check_writable  # noqa: F401  (re-exported)
+from edu_clf.records import json_line as jsonl_line
 
 
 @contextlib.contextmanager
@@ -126,11 +73,6 @@ class TableWriter:
         for (name, width), value in zip(self.columns, values):
             cells.append(pad(clip(str(value), width), width))
         self.stream.write("  ".join(cells).rstrip() + "\n")
-
-
-def jsonl_line(record: dict[str, Any]) -> str:
-    """One JSON Lines line of a record (UTF-8 text kept as it is, newline included)."""
-    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 class JsonlWriter:

@@ -21,7 +21,7 @@ from edu_clf import kernels
 from edu_clf.config import CueLexicons, TrainConfig
 from edu_clf.features import Record, Records, block_feature_names, build_features, normalized, to_records, \
     without_context
-from edu_clf.items import writer_group
+from edu_clf.records import writer_group
 
 TASKS = ("kind", "topic")
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from edu_clf import kernels
 from edu_clf.config import SegmentConfig, load_segment_config
-from edu_clf.items import Document, Item, new_item, new_piece
+from edu_clf.records import Document, Item, new_item, new_piece
 
 try:
     from re import _parser as _sre_parse      # Python 3.11+

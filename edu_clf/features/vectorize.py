@@ -28,7 +28,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from edu_clf import kernels
-from edu_clf.tokenize import jieba_dictionary, raw_tokenizer
+from edu_clf.features.tokenize import jieba_dictionary, raw_tokenizer
 
 _WHITESPACES = re.compile(r"\s\s+")  # what scikit-learn's char analyzer collapses
 _BITS = 21                           # code points (+1) fit in 21 bits; 3 of them in an int64
@@ -88,7 +88,7 @@ class FastTfidf(TransformerMixin, BaseEstimator):
         if self.analyzer == "words":
             return list(map(raw_tokenizer(self.tokenizer, self.hmm), _texts(X)))
         from edu_clf.features import ContextAnalyzer, to_records
-        from edu_clf.tokenize import get_tokenizer
+        from edu_clf.features.tokenize import get_tokenizer
         analyze = ContextAnalyzer(self.tokenizer, self.hmm)
         prefixed = _memo(get_tokenizer(self.tokenizer, self.hmm))  # a title or heading is shared by many contexts
         cache: dict[tuple, list[str]] = {}

@@ -1,0 +1,133 @@
+"""What the features see of an item (Record) and the analyzers shared by the feature blocks."""
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from edu_clf.features.tokenize import get_tokenizer
+
+
+class Record(NamedTuple):
+    """What the features see of an item: its text, its context, and its neighbours' texts
+    (the items before and after it in the same document, "" when there is none)."""
+
+    text: str
+    title: str
+    headings: tuple[str, ...]
+    preceding: str = ""
+    following: str = ""
+
+
+class Records(list):
+    """A list of Records that to_records made: passed on as it is by the next to_records."""
+
+
+def to_records(X: Sequence[Any]) -> list[Record]:
+    """Accept Items, guide-format dicts, Records or plain strings (text only)."""
+    if isinstance(X, Records):  # every block of the feature union converts its input
+        return X
+    out = Records()
+    docs: list[str | None] = []
+    for x in X:
+        if isinstance(x, Record):
+            out.append(x)
+            docs.append(None)
+        elif isinstance(x, str):
+            out.append(Record(x, "", ()))
+            docs.append(None)
+        elif isinstance(x, dict):
+            out.append(Record(x.get("text", ""), x.get("title", "") or "", tuple(x.get("headings") or ())))
+            docs.append(x.get("doc_id"))
+        else:
+            out.append(Record(x.text, x.title or "", tuple(x.headings or ())))
+            docs.append(getattr(x, "doc_id", None))
+    for i in range(len(out)):
+        doc = docs[i]
+        if doc is None:
+            continue
+        before = out[i - 1].text if i > 0 and docs[i - 1] == doc else ""
+        after = out[i + 1].text if i + 1 < len(out) and docs[i + 1] == doc else ""
+        if before or after:
+            out[i] = out[i]._replace(preceding=before, following=after)
+    return out
+
+
+def normalized(records: Sequence[Record]) -> "Records":
+    """The records as the features see them when normalization is on (edu_clf.normalize)."""
+    from edu_clf.normalize import normalize_context, normalize_text
+    out = Records()
+    for r in records:
+        out.append(Record(normalize_text(r.text), normalize_context(r.title) if r.title else "",
+                          tuple(normalize_context(h) for h in r.headings),
+                          normalize_text(r.preceding), normalize_text(r.following)))
+    return out
+
+
+def without_context(records: Sequence[Record], share: float, seed: int) -> list[int]:
+    """Indices of about `share` of the records that have context, chosen by `seed` (context dropout)."""
+    rng = np.random.default_rng(seed)
+    with_context = [i for i, r in enumerate(records) if r.title or r.headings]
+    if share >= 1.0:
+        return with_context
+    return sorted(rng.choice(with_context, size=int(round(share * len(with_context))), replace=False).tolist()) \
+        if with_context else []
+
+
+def distinct_contexts(records: Sequence[Record]) -> tuple[list[tuple[str, tuple[str, ...]]], np.ndarray]:
+    """The distinct (title, headings) of the records, and for each record the index of its own.
+
+    All items of a document section share one context: context features are
+    computed once per distinct context and given to each item.
+    """
+    index: dict[tuple[str, tuple[str, ...]], int] = {}
+    which = np.fromiter((index.setdefault((r.title, r.headings), len(index)) for r in records),
+                        dtype=np.int64, count=len(records))
+    return list(index), which
+
+
+def record_text(records: Sequence[Record]) -> list[str]:
+    return [r.text for r in records]
+
+
+def record_self(records: Sequence[Record]) -> Sequence[Record]:
+    return records
+
+
+class WordAnalyzer:
+    """Word 1..n-grams of a text (picklable callable for TfidfVectorizer)."""
+
+    def __init__(self, backend: str = "rjieba", hmm: bool = False, ngram_max: int = 2) -> None:
+        self.backend = backend
+        self.hmm = hmm
+        self.ngram_max = ngram_max
+
+    def __call__(self, text: str) -> list[str]:
+        words = get_tokenizer(self.backend, self.hmm)(text)
+        grams = list(words)
+        for n in range(2, self.ngram_max + 1):
+            grams.extend(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
+        return grams
+
+
+class ContextAnalyzer:
+    """Words of the title (T:), all headings (H:) and the nearest heading (N:)."""
+
+    def __init__(self, backend: str = "rjieba", hmm: bool = False) -> None:
+        self.backend = backend
+        self.hmm = hmm
+
+    def __call__(self, record: Record, prefixed: Callable[[str, str], list[str]] | None = None) -> list[str]:
+        """`prefixed(prefix, text)`: the words of text, each with the prefix (a memoized one when many
+        records share titles and headings)."""
+        if prefixed is None:
+            words = get_tokenizer(self.backend, self.hmm)
+            prefixed = lambda prefix, text: [prefix + w for w in words(text)]  # noqa: E731
+        tokens = list(prefixed("T:", record.title)) if record.title else ["T:<none>"]
+        if record.headings:
+            for heading in record.headings:
+                tokens.extend(prefixed("H:", heading))
+            tokens.extend(prefixed("N:", record.headings[-1]))
+        else:
+            tokens.append("H:<none>")
+        return tokens

@@ -1,0 +1,67 @@
+"""Items → predictions with a trained model: labels, scores, top-k and explanations."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from edu_clf.features import Record, to_records
+from edu_clf.records import Item, Prediction, make_frozen
+
+if TYPE_CHECKING:
+    from edu_clf.model.trained import TrainedModel
+
+
+def _identity(x: Any, position: int) -> tuple[str, int, str, tuple[str, ...]]:
+    if isinstance(x, Item):
+        return x.doc_id, x.item, x.title, tuple(x.headings)
+    if isinstance(x, dict):
+        return str(x.get("doc_id", "text")), int(x.get("item", position)), x.get("title", "") or "", \
+            tuple(x.get("headings") or ())
+    return "text", position, "", ()
+
+
+def _top(classes: np.ndarray, row: np.ndarray, k: int) -> tuple[tuple[str, float], ...]:
+    order = np.argsort(-row, kind="stable")[:k]
+    return tuple((str(classes[j]), float(row[j])) for j in order)
+
+
+def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, explain: int = 0) -> list[Prediction]:
+    """Label items (Item, guide-format dict, Record or plain text), in order."""
+    if not items:
+        return []
+    records = to_records(items)
+    explainer = matrix = None
+    if explain:  # explanations read the feature matrix
+        from edu_clf.model.explain import Explainer
+        explainer = Explainer(model.estimator)
+        matrix = model.estimator.transform(records)
+        probas = model.estimator.predict_proba_matrix(matrix)
+    else:
+        probas = model.estimator.predict_proba(records)
+    kinds, topics = model.estimator.classes_
+    # best label and its score for all rows at once; per-row numpy calls would cost more than the model
+    rows = np.arange(len(records))
+    best = [p.argmax(axis=1) for p in probas]
+    labels = [[str(c) for c in classes[b]] for classes, b in zip((kinds, topics), best)]
+    scores = [p[rows, b].tolist() for p, b in zip(probas, best)]
+    out = []
+    for i, (x, record) in enumerate(zip(items, records)):
+        doc_id, index, title, headings = _identity(x, i)
+        kind, topic = labels[0][i], labels[1][i]
+        explanation = {}
+        if explainer is not None:
+            explanation = explainer.explain_row(matrix[i], (kind, topic), explain)
+        out.append(make_frozen(
+            Prediction, doc_id=doc_id, item=index, title=title if title else record.title,
+            headings=headings if headings else record.headings, text=record.text,
+            kind=kind, kind_score=scores[0][i], topic=topic, topic_score=scores[1][i],
+            kind_top=_top(kinds, probas[0][i], top_k) if top_k > 1 else (),
+            topic_top=_top(topics, probas[1][i], top_k) if top_k > 1 else (),
+            explanation=explanation))
+    return out
+
+
+def text_item(text: str) -> Record:
+    """A single free-text item with no context (for `predict --text`)."""
+    return Record(text, "", ())
