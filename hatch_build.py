@@ -1,12 +1,11 @@
 """Build hook: compile the optional C inner loops, each on its own.
 
-edu_clf/_kernels.c holds the TF-IDF vectorizer's loops, edu_clf/_segscan.c the
-segmenter's character scans. Without a C compiler the build still succeeds (with
-a warning) and edu-clf uses its numpy or Python path, which gives the same
-results, slower; a failure of one extension does not stop the other. An editable
+edu_clf/_kernels.c holds the rule-free inner loops (jieba's cut, n-gram counting,
+scoring). Without a C compiler the build still succeeds (with a warning) and
+edu-clf uses its numpy path, which gives the same results, slower. An editable
 install (`pip install -e .`) puts the compiled modules next to the sources; a
 wheel carries them inside and gets a platform tag. Set EDU_CLF_NO_KERNELS=1 to
-skip both.
+skip it.
 """
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 # (module, source, what runs without it)
 EXTENSIONS = (
     ("edu_clf._kernels", os.path.join("edu_clf", "_kernels.c"), "the numpy path"),
-    ("edu_clf._segscan", os.path.join("edu_clf", "_segscan.c"), "the Python segmenter"),
 )
 
 

@@ -2,14 +2,15 @@
 
 hatch_build.py compiles them at install time. Without a C compiler the numpy
 paths in vectorize.py and features.py do the same work: same numbers, slower.
-Code reads `kernels.KERNELS` at call time, so tests can switch them off.
-
-`SEGSCAN` is the same for the segmenter's character scans (edu_clf/_segscan.c),
-with segment.py's Python methods as the fallback: same documents, slower.
+Code reads `kernels.KERNELS` at call time, so tests can switch them off, and
+EDU_CLF_NO_KERNELS=1 switches them off for a whole run (CI runs the parity-critical
+tests once more that way). When they are not built, the first use warns once.
 """
 from __future__ import annotations
 
 import importlib
+import os
+import warnings
 from types import ModuleType
 
 VERSION = 5  # must equal KERNELS_VERSION in _kernels.c: a stale build is ignored, not trusted
@@ -17,20 +18,22 @@ VERSION = 5  # must equal KERNELS_VERSION in _kernels.c: a stale build is ignore
 
 def _load(name: str, version: int) -> ModuleType | None:
     """The compiled module edu_clf.<name> if it is built and of this version, else None."""
+    if os.environ.get("EDU_CLF_NO_KERNELS", "") not in ("", "0"):
+        return None
     try:
         module = importlib.import_module(f"edu_clf.{name}")
     except ImportError:
+        from edu_clf.errors import EduClfWarning
+        warnings.warn(f"the compiled inner loops ({name}) are not built: the numpy/Python paths give the same "
+                      f"labels, slower (reinstall with a C compiler: pip install -e .)", EduClfWarning, stacklevel=2)
         return None
     return module if getattr(module, "VERSION", None) == version else None
 
 
 KERNELS: ModuleType | None = _load("_kernels", VERSION)
 
-SEGSCAN_VERSION = 1  # must equal SEGSCAN_VERSION in _segscan.c
-SEGSCAN: ModuleType | None = _load("_segscan", SEGSCAN_VERSION)
 
 
 def status() -> str:
     """One line for `edu-clf info` and the benchmark: which inner loops run."""
-    return ("C kernels" if KERNELS is not None else "numpy (C kernels not built)") \
-        + ("; C segmenter scans" if SEGSCAN is not None else "; Python segmenter scans (C not built)")
+    return "C kernels" if KERNELS is not None else "numpy (C kernels not built)"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 
@@ -143,3 +143,33 @@ class LabeledDocument:
 def json_line(record: dict[str, Any]) -> str:
     """One JSON Lines line of a record (UTF-8 text kept as it is, newline included)."""
     return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+FORMAT_NAME = "edu-clf-model"
+FORMAT_VERSION = 2  # 2: FastTfidf term dicts stored as arrays (format 1 files still load)
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    """Everything a model file says about itself (JSON-serialisable)."""
+
+    edu_clf_version: str
+    sklearn_version: str
+    numpy_version: str
+    python_version: str
+    created: str
+    label_schema: dict[str, Any]
+    config: dict[str, Any]
+    data: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    depends: dict[str, Any] = field(default_factory=dict)   # sha256 of jieba's dict.txt and the configs used
+    format: str = FORMAT_NAME
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "ModelMeta":
+        names = cls.__dataclass_fields__.keys()
+        return cls(**{k: v for k, v in raw.items() if k in names})

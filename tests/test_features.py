@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edu_clf.config import load_cues
-from edu_clf.features import CueFeatures, Record, _word_counts, to_records
+from edu_clf.features import CueFeatures, Record, to_records
+from edu_clf.features.tables import _word_counts
 
 
 def reference_counts(texts, groups):

@@ -14,9 +14,9 @@ LAYERS = [
     ("normalize",),
     ("segment",),
     ("features",),
-    ("model",),
     ("runtime",),
-    ("pipeline",),
+    ("model",),
+    ("pipeline", "pipeline_dask"),   # pipeline_dask: the Dask engine beside the in-process one
     ("report",),
     ("cli", "__main__"),
 ]

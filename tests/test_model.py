@@ -90,3 +90,16 @@ def test_binary_heads_take_scikit_learns_path(gold_items, small_config):
     est = build_estimator(small_config).fit(gold_items, y)
     assert est._scorer() is None
     assert est.predict(gold_items[:5]).shape == (5, 2)
+
+
+def test_context_dropout_copies_do_not_change_the_vocabulary(gold_items):
+    """Items seen twice (with and without context) must not count twice toward a term's df."""
+    from edu_clf.model import EduClassifier
+    from edu_clf.model.evaluate import gold_matrix
+    common = dict(cues=False, context=True, max_iter=200, normalize=True)
+    plain = EduClassifier(context_dropout=0.0, **common).fit(gold_items, gold_matrix(gold_items))
+    dropped = EduClassifier(context_dropout=1.0, **common).fit(gold_items, gold_matrix(gold_items))
+    assert plain.n_features_ == dropped.n_features_
+    # the copies without context do change the heads: an item alone leans on its text
+    lone = [it.text for it in gold_items[:20]]
+    assert not np.allclose(plain.predict_proba(lone)[0], dropped.predict_proba(lone)[0])

@@ -54,6 +54,19 @@ def _load_dictionary() -> Any:
         return None
 
 
+@lru_cache(maxsize=1)
+def dictionary_sha256() -> str | None:
+    """sha256 of jieba's dict.txt, which decides every word feature (recorded in and checked on model files)."""
+    import hashlib
+    import importlib.util
+
+    spec = importlib.util.find_spec("jieba")
+    try:
+        return hashlib.sha256((Path(spec.origin).parent / "dict.txt").read_bytes()).hexdigest()
+    except (AttributeError, TypeError, OSError):
+        return None
+
+
 def native_words(text: str) -> list[str]:
     """The C port of jieba's HMM-off mode (needs the kernels): same tokens as `jieba_words`."""
     return kernels.KERNELS.jieba_cut(jieba_dictionary(), text)

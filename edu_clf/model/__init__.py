@@ -22,6 +22,7 @@ from edu_clf.config import CueLexicons, TrainConfig
 from edu_clf.features import Record, Records, block_feature_names, build_features, normalized, to_records, \
     without_context
 from edu_clf.records import writer_group
+from edu_clf.runtime import scale
 
 TASKS = ("kind", "topic")
 
@@ -97,23 +98,35 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
             return CalibratedClassifierCV(svc, cv=max(2, min(3, n_min)), method="sigmoid")
         raise ValueError(f"classifier={self.classifier!r}; allowed: logreg, linear_svc")
 
-    def fit(self, X: Sequence[Any], y: Any) -> "EduClassifier":
+    def fit(self, X: Sequence[Any], y: Any, sample_weight: Any = None) -> "EduClassifier":
+        """Fit both heads; `sample_weight` (one weight per item, e.g. user labels above, silver below
+        gold) is passed to both heads (and to the folds of the temperature fit)."""
         y = np.asarray(y, dtype=object)
         if y.ndim != 2 or y.shape[1] != 2:
             raise ValueError("y must have two columns: kind and topic")
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} items but y has {len(y)} rows")
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.shape != (len(X),) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+                raise ValueError(f"sample_weight must hold one finite weight >= 0 per item ({len(X)})")
         groups = _groups(X)
-        records = self._records(X)
+        records = originals = self._records(X)
         if self.context_dropout > 0:
             extra = without_context(records, self.context_dropout, self.random_state)
             records = Records(records + [records[i]._replace(title="", headings=()) for i in extra])
             y = np.concatenate([y, y[extra]]) if extra else y
+            if weights is not None and extra:
+                weights = np.concatenate([weights, weights[extra]])
         self.features_ = build_features(
             self.tokenizer, self.hmm, self.text_words, self.word_ngram_max, self.text_chars, self.char_ngram_max,
             self.context, self.cues, self.min_df, self.max_df, self.sublinear_tf, self.context_weight,
             self.cue_weight, self.cue_lexicons, self.engine, self.neighbours)
-        matrix = self.features_.fit_transform(records)
+        if records is originals:
+            matrix = self.features_.fit_transform(records)
+        else:   # the vocabularies and idf come from the items as given: copies must not double a term's df
+            matrix = self.features_.fit(originals).transform(records)
         self.block_slices_ = _block_slices(self.features_)
         self.head_columns_ = [self._columns(self.kind_blocks), self._columns(self.topic_blocks)]
         self.heads_ = []
@@ -122,17 +135,20 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
             values, counts = np.unique(labels, return_counts=True)
             if len(values) < 2:
                 raise ValueError(f"the training data has one {task} only ({values[0]!r}); need at least two")
-            head = clone(self._head(int(counts.min()), task)).fit(_select(matrix, self.head_columns_[column]), labels)
+            head = clone(self._head(int(counts.min()), task)).fit(_select(matrix, self.head_columns_[column]), labels,
+                                                                    sample_weight=weights)
             self.heads_.append(head)
         self.classes_ = [head.classes_ for head in self.heads_]
         self.__dict__.pop("_scorer_cache", None)
         self.n_features_ = matrix.shape[1]
         self.temperatures_ = [1.0, 1.0]
         if self.calibration == "temperature":
-            self.temperatures_ = self._fit_temperatures(X, y[: len(X)], groups)
+            self.temperatures_ = self._fit_temperatures(X, y[: len(X)], groups,
+                                                        None if weights is None else weights[: len(X)])
         return self
 
-    def _fit_temperatures(self, X: Sequence[Any], y: np.ndarray, groups: np.ndarray) -> list[float]:
+    def _fit_temperatures(self, X: Sequence[Any], y: np.ndarray, groups: np.ndarray,
+                          weights: np.ndarray | None = None) -> list[float]:
         """One temperature per head, fitted on out-of-fold scores of folds grouped by writer/document."""
         from sklearn.model_selection import GroupKFold
 
@@ -145,7 +161,8 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         for train, test in GroupKFold(n_splits=min(self.calibration_folds, n_groups)).split(X, groups=groups):
             if any(len(set(y[train, col])) < 2 for col in range(2)):
                 return [1.0, 1.0]
-            fold = clone(inner).fit([X[i] for i in train], y[train])
+            fold = clone(inner).fit([X[i] for i in train], y[train],
+                                    sample_weight=None if weights is None else weights[train])
             for task, proba in enumerate(fold.predict_proba([X[i] for i in test])):
                 columns = np.searchsorted(self.classes_[task], fold.classes_[task])
                 oof[task][np.ix_(test, columns)] = proba
@@ -224,14 +241,6 @@ def _groups(X: Sequence[Any]) -> np.ndarray:
         doc_id = x.get("doc_id") if isinstance(x, dict) else getattr(x, "doc_id", None)
         out.append(writer_group(str(doc_id)) if doc_id is not None else f"#{i}")
     return np.asarray(out, dtype=object)
-
-
-def scale(proba: np.ndarray, temperature: float) -> np.ndarray:
-    """Probabilities with their logits divided by `temperature` (softmax(log p / T))."""
-    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    out = np.exp(logits)
-    return out / out.sum(axis=1, keepdims=True)
 
 
 def fit_temperature(proba: np.ndarray, gold: np.ndarray) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -19,38 +19,10 @@ import sklearn
 from edu_clf import __version__
 from edu_clf.config import LabelSchema
 from edu_clf.model import EduClassifier
+from edu_clf.records import FORMAT_NAME, FORMAT_VERSION, ModelMeta  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from edu_clf.records import Prediction
-
-FORMAT_NAME = "edu-clf-model"
-FORMAT_VERSION = 2  # 2: FastTfidf term dicts stored as arrays (format 1 files still load)
-
-
-@dataclass(frozen=True)
-class ModelMeta:
-    """Everything a model file says about itself (JSON-serialisable)."""
-
-    edu_clf_version: str
-    sklearn_version: str
-    numpy_version: str
-    python_version: str
-    created: str
-    label_schema: dict[str, Any]
-    config: dict[str, Any]
-    data: dict[str, Any]
-    metrics: dict[str, Any] = field(default_factory=dict)
-    format: str = FORMAT_NAME
-    format_version: int = FORMAT_VERSION
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "ModelMeta":
-        names = cls.__dataclass_fields__.keys()
-        return cls(**{k: v for k, v in raw.items() if k in names})
-
 
 def schema_summary(schema: LabelSchema) -> dict[str, Any]:
     return {"schema_version": schema.schema_version, "kinds": list(schema.kind_ids),
@@ -63,7 +35,15 @@ def new_meta(schema: LabelSchema, config: dict[str, Any], data: dict[str, Any],
                      numpy_version=np.__version__, python_version=platform.python_version(),
                      created=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
                      label_schema=schema_summary(schema), config=_plain(config), data=_plain(data),
-                     metrics=_plain(metrics or {}))
+                     metrics=_plain(metrics or {}), depends=depends())
+
+
+def depends() -> dict[str, str | None]:
+    """What a model's features and labels depend on besides its own arrays: jieba's dictionary
+    and the label, cue and segment configs (sha256 each; checked, with a warning, on load)."""
+    from edu_clf.config import file_hashes
+    from edu_clf.features.tokenize import dictionary_sha256
+    return {**file_hashes(), "jieba dict.txt": dictionary_sha256()}
 
 
 def _plain(value: dict[str, Any]) -> dict[str, Any]:
@@ -78,6 +58,24 @@ class TrainedModel:
     estimator: EduClassifier
     meta: ModelMeta
 
+    # what edu_clf.runtime.predict reads of a model (the runtime artifact offers the same)
+    @property
+    def classes_(self) -> list[Any]:
+        return self.estimator.classes_
+
+    def predict_proba(self, records: Any) -> list[np.ndarray]:
+        return self.estimator.predict_proba(records)
+
+    def transform(self, records: Any) -> Any:
+        return self.estimator.transform(records)
+
+    def predict_proba_matrix(self, matrix: Any) -> list[np.ndarray]:
+        return self.estimator.predict_proba_matrix(matrix)
+
+    def explainer(self) -> Any:
+        from edu_clf.model.explain import Explainer
+        return Explainer(self.estimator)
+
     @property
     def kinds(self) -> list[str]:
         return [str(c) for c in self.estimator.classes_[0]]
@@ -88,7 +86,7 @@ class TrainedModel:
 
     def predict(self, items: Any, top_k: int = 1, explain: int = 0) -> list["Prediction"]:
         """Label items (Items, guide-format dicts or plain strings); one Prediction each, in order."""
-        from edu_clf.model.predict import predict_items
+        from edu_clf.runtime.predict import predict_items
         return predict_items(self, list(items), top_k=top_k, explain=explain)
 
 

@@ -27,8 +27,8 @@ from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 
-from edu_clf import kernels
 from edu_clf.config import SegmentConfig, load_segment_config
+from edu_clf.normalize import to_simplified
 from edu_clf.records import Document, Item, new_item, new_piece
 
 try:
@@ -196,14 +196,19 @@ class _Segmenter:
     # ------------------------------------------------------------ lines
 
     def is_chrome(self, s: str) -> bool:
-        """Whether a stripped, non-blank line is web-page chrome."""
+        """Whether a stripped, non-blank line is web-page chrome (in simplified or traditional characters)."""
         c = self.c
-        return len(s) <= c.chrome_max and bool((c.chrome_full and c.chrome_full.fullmatch(s))
-                                              or (c.chrome_search and c.chrome_search.search(s)))
+        if len(s) > c.chrome_max:
+            return False
+        for form in _forms(s):
+            if (c.chrome_full and c.chrome_full.fullmatch(form)) or (c.chrome_search and c.chrome_search.search(form)):
+                return True
+        return False
 
     def is_meta(self, line: str) -> bool:
         s = line.strip()
-        return bool(s) and len(s) <= 40 and bool(self.c.meta_full and self.c.meta_full.fullmatch(s))
+        return bool(s) and len(s) <= 40 and self.c.meta_full is not None and any(
+            self.c.meta_full.fullmatch(form) for form in _forms(s))
 
     @staticmethod
     def title_like(line: str, limit: int = 80) -> bool:
@@ -246,7 +251,8 @@ class _Segmenter:
                     self.add("dropped", start, end)
                     continuations = 99
                     continue
-                if continuations < 2 and self.title_like(s, 30) and len(s) <= 30:
+                if continuations < 2 and self.title_like(s, 30) and len(s) <= 30 and not (
+                        self.c.doc_split is not None and self.c.doc_split.search(s)):   # 【篇N】 starts a report
                     self.title += s
                     self.add("title", start, end)
                     continuations += 1
@@ -316,14 +322,11 @@ class _Segmenter:
                 for m in self.c.artifacts.finditer(self.text, start, end):
                     artifacts.append((k, m.start(), m.end()))
                     self.add("dropped", m.start(), m.end())
-        scan = kernels.SEGSCAN
-        if scan is not None:
-            return scan.paragraphs(self.text, ranges, artifacts, self.cfg.min_space_run)
-        return self.paragraphs_py(ranges, artifacts)
+        return self.cut_paragraphs(ranges, artifacts)
 
-    def paragraphs_py(self, ranges: list[tuple[int, int]],
-                      artifacts: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
-        """paragraphs without the C scan."""
+    def cut_paragraphs(self, ranges: list[tuple[int, int]],
+                       artifacts: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+        """The paragraphs of the ranges, with the dropped artifacts, space runs and sentence spaces cut out."""
         by_range: dict[int, list[tuple[int, int]]] = {}
         for k, start, end in artifacts:
             by_range.setdefault(k, []).append((start, end))
@@ -350,13 +353,7 @@ class _Segmenter:
     # ------------------------------------------------------------ units
 
     def scan_units(self, paras: list[tuple[int, int]]) -> list[_UnitTuple]:
-        scan = kernels.SEGSCAN
-        if scan is not None:
-            return scan.scan_units(self.text, paras, self.cfg.max_heading_chars)
-        return self.scan_units_py(paras)
-
-    def scan_units_py(self, paras: list[tuple[int, int]]) -> list[_UnitTuple]:
-        """scan_units without the C scan."""
+        """The outline units of the paragraphs: markers found where the guide says a numeral is one."""
         units: list[_Unit] = []
         last: dict[str, int] = {}
         stack: list[str] = []
@@ -418,6 +415,8 @@ class _Segmenter:
                 if i == current.start and current.kind is None:
                     return i, m.end(), kind, value
                 if i > 0 and (text[i - 1].isdigit() or text[i - 1] in CN_DIGITS):
+                    continue
+                if i > 1 and text[i - 1] in ":：" and text[i - 2].isdigit():   # a ratio (`12:1、`), no marker
                     continue
                 before = text[max(current.start, i - 8):i]
                 if (BOUNDARY_BEFORE.search(before) or self.after_heading_words(current, i, kind, value, stack)
@@ -491,13 +490,10 @@ class _Segmenter:
         inner = words[:-1] if words and words[-1] in _HEADING_END else words
         return 0 < len(words) <= limit and not TITLE_FORBIDDEN.search(inner)
 
-    def build(self, doc_id: str, units: list[_UnitTuple]) -> tuple[Item, ...]:
-        scan = kernels.SEGSCAN
-        if scan is not None:
-            plan = scan.outline(self.text, units, self.cfg.max_heading_chars, self.cfg.max_subheading_chars)
-        else:
-            plan = self.outline_py(units)
-        text, title, pieces = self.text, self.title, self.pieces
+    def build(self, doc_id: str, units: list[_UnitTuple], title: str | None = None) -> tuple[Item, ...]:
+        plan = self.outline(units)
+        text, pieces = self.text, self.pieces
+        title = self.title if title is None else title
         items: list[Item] = []
         for s, e, headings in plan:
             if headings is None:
@@ -507,7 +503,7 @@ class _Segmenter:
                 pieces.append((s, e, "item", doc_id))
         return tuple(items)
 
-    def outline_py(self, units: list[_UnitTuple]) -> list[tuple[int, int, tuple[str, ...] | None]]:
+    def outline(self, units: list[_UnitTuple]) -> list[tuple[int, int, tuple[str, ...] | None]]:
         """Per unit its trimmed span and the headings of the item it is, or None for a heading."""
         text = self.text
         kinds: list[str] = []                         # the open markers' kinds, outermost first
@@ -549,15 +545,40 @@ class _Segmenter:
     def run(self) -> list[Document]:
         body = self.split_lines()
         docs = []
-        for doc_id, ranges in self.split_documents(body):
+        parts = self.split_documents(body)
+        for doc_id, ranges in parts:
+            title = self.title
+            if len(parts) > 1:
+                ranges, title = self.part_title(doc_id, ranges)
             paras = self.paragraphs(ranges)
             units = self.scan_units(paras)
             if not any(u[2] for u in units):
                 units = self.shi_units(paras) or units
-            docs.append((doc_id, self.build(doc_id, units)))
+            docs.append((doc_id, title, self.build(doc_id, units, title)))
         self.pieces.sort(key=itemgetter(0))
         pieces = tuple([new_piece(role, start, end, doc_id) for start, end, role, doc_id in self.pieces])
-        return [Document(doc_id, self.title, items, source=self.doc_id, pieces=pieces) for doc_id, items in docs]
+        return [Document(doc_id, title, items, source=self.doc_id, pieces=pieces) for doc_id, title, items in docs]
+
+    def part_title(self, doc_id: str, ranges: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], str]:
+        """A report of a compilation: its own title line (whole line, title-like) and meta lines under it."""
+        if not ranges:
+            return ranges, self.title
+        start, end = _trim(self.text, *ranges[0])
+        line = self.text[start:end]
+        if not (start == 0 or self.text[start - 1] == "\n") or not self.title_like(line) or len(ranges) < 2:
+            return ranges, self.title
+        self.add("title", start, end, doc_id)
+        rest = ranges[1:]
+        while rest and len(ranges) - len(rest) <= 3 and self.is_meta(self.text[rest[0][0]:rest[0][1]]):
+            self.add("dropped", *rest[0])
+            rest = rest[1:]
+        return rest, line
+
+
+def _forms(s: str) -> tuple[str, ...]:
+    """A short line as written and, when it holds traditional characters, simplified (版權所有 → 版权所有)."""
+    simplified = to_simplified(s)
+    return (s,) if simplified == s else (s, simplified)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -1,15 +1,21 @@
-"""Items → predictions with a trained model: labels, scores, top-k and explanations."""
+"""Items → predictions: labels, scores, top-k and explanations, for any loaded model.
+
+`model` is a RuntimeModel (the numpy-only artifact) or a TrainedModel (the full
+scikit-learn estimator); both offer classes_, predict_proba(records), and the full
+one also transform / predict_proba_matrix / explainer() for explanations.
+"""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from edu_clf.features import Record, to_records
+from edu_clf.errors import UsageError
+from edu_clf.features.base import Record, to_records
 from edu_clf.records import Item, Prediction, make_frozen
 
 if TYPE_CHECKING:
-    from edu_clf.model.trained import TrainedModel
+    from edu_clf.runtime import RuntimeModel
 
 
 def _identity(x: Any, position: int) -> tuple[str, int, str, tuple[str, ...]]:
@@ -26,20 +32,22 @@ def _top(classes: np.ndarray, row: np.ndarray, k: int) -> tuple[tuple[str, float
     return tuple((str(classes[j]), float(row[j])) for j in order)
 
 
-def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, explain: int = 0) -> list[Prediction]:
+def predict_items(model: Any, items: Sequence[Any], top_k: int = 1, explain: int = 0) -> list[Prediction]:
     """Label items (Item, guide-format dict, Record or plain text), in order."""
     if not items:
         return []
     records = to_records(items)
     explainer = matrix = None
-    if explain:  # explanations read the feature matrix
-        from edu_clf.model.explain import Explainer
-        explainer = Explainer(model.estimator)
-        matrix = model.estimator.transform(records)
-        probas = model.estimator.predict_proba_matrix(matrix)
+    if explain:  # explanations read the feature matrix of the full estimator
+        if not hasattr(model, "explainer"):
+            raise UsageError("explanations need the full model (.skops), not the runtime artifact",
+                             hint="pass --model models/default.skops")
+        explainer = model.explainer()
+        matrix = model.transform(records)
+        probas = model.predict_proba_matrix(matrix)
     else:
-        probas = model.estimator.predict_proba(records)
-    kinds, topics = model.estimator.classes_
+        probas = model.predict_proba(records)
+    kinds, topics = model.classes_
     # best label and its score for all rows at once; per-row numpy calls would cost more than the model
     rows = np.arange(len(records))
     best = [p.argmax(axis=1) for p in probas]

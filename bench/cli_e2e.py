@@ -1,0 +1,125 @@
+"""Start-up and end-to-end through the command line, start-up included, against the plain pipeline.
+
+    python bench/cli_e2e.py                 # 20,000 and 100,000 items, 3 runs each
+    python bench/cli_e2e.py --sizes 20000 --runs 1
+
+Start-up: `edu-clf --help`, `--version`, `predict --text …`, `predict` on one seed
+(`python -m edu_clf`, medians). End to end: N seed-length items as guide-format JSONL
+through `edu-clf predict items.jsonl --format jsonl` (the shipped runtime artifact),
+against a plain pipeline in its own process (jieba.lcut + TfidfVectorizer +
+LogisticRegression, two heads, trained beforehand on the same data and loaded from a
+joblib file), which reads the same JSONL and writes the same kind of JSON lines.
+Every figure includes interpreter start-up, imports and model loading.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "edu_clf"]
+
+PLAIN_TRAIN = r'''
+import json, sys, joblib, jieba
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+jieba.setLogLevel(60)
+def cut(text):
+    return jieba.lcut(text, HMM=False)
+rows = [json.loads(l) for path in sys.argv[2:] for l in open(path, encoding="utf-8")]
+texts = [r["text"] for r in rows]
+heads = {}
+for task in ("kind", "topic"):
+    heads[task] = make_pipeline(TfidfVectorizer(tokenizer=cut, token_pattern=None, lowercase=False, ngram_range=(1, 2),
+                                                min_df=2, sublinear_tf=True),
+                                LogisticRegression(C=4.0, max_iter=1000)).fit(texts, [r[task] for r in rows])
+joblib.dump(heads, sys.argv[1])
+'''
+
+PLAIN_PREDICT = r'''
+import json, sys, joblib, jieba
+jieba.setLogLevel(60)
+def cut(text):
+    return jieba.lcut(text, HMM=False)
+import __main__; __main__.cut = cut
+heads = joblib.load(sys.argv[1])
+rows = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+texts = [r["text"] for r in rows]
+out = {task: head.predict_proba(texts) for task, head in heads.items()}
+classes = {task: head.classes_ for task, head in heads.items()}
+w = sys.stdout.write
+for i, r in enumerate(rows):
+    rec = dict(r)
+    for task in ("kind", "topic"):
+        j = out[task][i].argmax()
+        rec[task], rec[task + "_score"] = str(classes[task][j]), round(float(out[task][i][j]), 4)
+    w(json.dumps(rec, ensure_ascii=False) + "\n")
+'''
+
+
+def timed(cmd: list[str], runs: int, stdout=subprocess.DEVNULL) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=stdout, stderr=subprocess.DEVNULL, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def items_file(folder: Path, n: int) -> Path:
+    gold = [json.loads(line) for line in (ROOT / "seeds" / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    path = folder / f"items_{n}.jsonl"
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in range(n):
+            g = gold[i % len(gold)]
+            rec = {"doc_id": f"{g['doc_id']}#{i // len(gold)}", "item": g["item"], "title": g["title"],
+                   "headings": g["headings"], "text": g["text"]}
+            handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    seed = str(ROOT / "seeds" / "000_a2250ef0bda6fe1b.txt")
+    print("start-up (median of 5, python -m edu_clf):")
+    targets = {"--help": 0.3, "--version": 0.3, "predict --text": 0.6, "predict one seed": 0.8}
+    for name, cmd in (("--help", ["--help"]), ("--version", ["--version"]),
+                      ("predict --text", ["predict", "--text", "下半年将加快推进城区学校扩建工程。"]),
+                      ("predict one seed", ["predict", seed])):
+        t = timed(CLI + cmd, 5)
+        print(f"  {name:18} {t:6.3f} s   target ≤ {targets[name]} s  {'met' if t <= targets[name] else 'NOT met'}")
+    python = timed([sys.executable, "-c", "pass"], 5)
+    print(f"  (python -c pass    {python:6.3f} s: the interpreter's own start-up)")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        plain_model = tmp / "plain.joblib"
+        (tmp / "train.py").write_text(PLAIN_TRAIN, encoding="utf-8")
+        (tmp / "predict.py").write_text(PLAIN_PREDICT, encoding="utf-8")
+        data = [str(ROOT / "seeds" / "labels.jsonl"), *map(str, sorted((ROOT / "corpus" / "labels").glob("*.jsonl")))]
+        subprocess.run([sys.executable, str(tmp / "train.py"), str(plain_model), *data], check=True, cwd=ROOT)
+        print("end to end, guide-format JSONL → JSON lines, start-up included (median of "
+              f"{args.runs}):")
+        for n in map(int, args.sizes.split(",")):
+            path = items_file(tmp, n)
+            ours = timed(CLI + ["-q", "predict", str(path), "--format", "jsonl"], args.runs)
+            plain = timed([sys.executable, str(tmp / "predict.py"), str(plain_model), str(path)], args.runs)
+            target = 10 if n <= 20000 else 20
+            ratio = plain / ours
+            print(f"  {n:7d} items: edu-clf {ours:6.2f} s ({n / ours:8.0f} items/s)   plain {plain:6.2f} s "
+                  f"({n / plain:7.0f} items/s)   {ratio:5.1f}×   target ≥ {target}×  "
+                  f"{'met' if ratio >= target else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""The runtime: label items from a model artifact of plain arrays, with numpy only.
+
+`edu-clf train` writes, beside the full estimator (.skops), a runtime artifact (.npz):
+the fitted tables of every feature block, both heads' coefficients, the calibration
+temperatures and the model's JSON metadata. It is read with `allow_pickle=False`, so
+it cannot hold code, and nothing here imports scikit-learn or scipy: `predict`,
+`report` and `info` start fast and run where only numpy is installed.
+
+The scores are the estimator's: the same feature rows (features/tables.py is shared),
+the same sums of weights, the same softmax and temperature (tests/test_runtime.py).
+"""
+from __future__ import annotations
+
+import json
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from edu_clf import kernels
+from edu_clf.errors import EduClfWarning, ModelError
+from edu_clf.features.base import normalized, to_records
+from edu_clf.features.tables import _CACHES, CueTransform, TfidfTransform, _unpack_terms
+from edu_clf.records import FORMAT_NAME, ModelMeta
+
+RUNTIME_FORMAT = "edu-clf-runtime"
+RUNTIME_VERSION = 1
+MAX_ARTIFACT_BYTES = 1 << 30   # a runtime artifact decompresses to tens of MB; refuse a zip bomb early
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Row softmax, in scikit-learn's steps (subtract the row max, exp, divide by the sum)."""
+    scores = scores - scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    return scores
+
+
+def scale(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities with their logits divided by `temperature` (softmax(log p / T))."""
+    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def add_scores(parts: tuple[np.ndarray, np.ndarray, np.ndarray], weight: float | None, offset: int,
+               weights: np.ndarray, scores: np.ndarray) -> None:
+    """scores += rows · weights[offset:], the rows given as CSR parts (C kernel when built)."""
+    indptr, indices, data = parts
+    if weight is not None:
+        data = data * weight
+    if kernels.KERNELS is not None:
+        kernels.KERNELS.csr_scores(np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int32),
+                                   np.ascontiguousarray(data, dtype=np.float64), offset, weights, scores)
+        return
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    np.add.at(scores, rows, data[:, None] * weights[offset + np.asarray(indices, dtype=np.int64)])
+
+
+def dense_parts(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR parts of a dense block (its non-zeros, row by row)."""
+    rows, cols = np.nonzero(dense)
+    indptr = np.zeros(dense.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=dense.shape[0]), out=indptr[1:])
+    return indptr, cols.astype(np.int32), dense[rows, cols]
+
+
+class TfidfTable(TfidfTransform):
+    """A fitted TF-IDF block as read from the artifact."""
+
+    def __init__(self, spec: dict[str, Any], arrays: Any, prefix: str) -> None:
+        for name in ("analyzer", "ngram_max", "tokenizer", "hmm", "sublinear_tf"):
+            setattr(self, name, spec[name])
+        self.idf_ = np.asarray(arrays[f"{prefix}idf"], dtype=np.float64)
+        self.keys_ = np.asarray(arrays[f"{prefix}keys"], dtype=np.int64)
+        self.cols_ = np.asarray(arrays[f"{prefix}cols"], dtype=np.int64)
+        if self.analyzer != "chars":
+            self.word_index_ = _unpack_terms(arrays[f"{prefix}wcodes"], arrays[f"{prefix}wends"])
+            self.base_ = int(spec["base"])
+
+    def parts(self, records: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.transform_parts(records)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Caches (the key table, the C word index) are rebuilt in the process that uses them."""
+        return {k: v for k, v in self.__dict__.items() if k not in _CACHES}
+
+
+class CueTable(CueTransform):
+    """The cue block as read from the artifact (lexicons only: it learns nothing)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.lexicons = spec["lexicons"]
+        self.neighbours = spec["neighbours"]
+        self.feature_names_ = list(spec["feature_names"])
+
+    def parts(self, records: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return dense_parts(self.dense(records))
+
+
+class RuntimeModel:
+    """A loaded runtime artifact: predict_proba over items, and the model's metadata."""
+
+    def __init__(self, spec: dict[str, Any], arrays: Any, meta: ModelMeta, path: str = "") -> None:
+        self.meta = meta
+        self.path = path
+        self.blocks: list[tuple[Any, float | None, int]] = []
+        for i, block in enumerate(spec["blocks"]):
+            table = TfidfTable(block, arrays, f"b{i}_") if block["type"] == "tfidf" else CueTable(block)
+            self.blocks.append((table, block["weight"], int(block["n_features"])))
+        self.weights = np.ascontiguousarray(arrays["weights"], dtype=np.float64)
+        self.widths = [int(w) for w in spec["widths"]]
+        self.intercepts = [np.asarray(arrays[f"intercept{k}"], dtype=np.float64) for k in range(len(self.widths))]
+        self.classes_ = [np.asarray(c, dtype=object) for c in spec["classes"]]
+        self.temperatures = [float(t) for t in spec["temperatures"]]
+        self.normalize = bool(spec["normalize"])
+        if self.weights.shape != (sum(n for _, _, n in self.blocks), sum(self.widths)):
+            raise ModelError("runtime artifact is inconsistent (weights do not match its blocks)", path)
+
+    def predict_proba(self, X: Sequence[Any]) -> list[np.ndarray]:
+        """Class probabilities per task: [kind (n, k), topic (n, t)], columns in `classes_` order."""
+        records = to_records(X)
+        if self.normalize:
+            records = normalized(records)
+        scores = np.zeros((len(records), self.weights.shape[1]), dtype=np.float64)
+        offset = 0
+        for table, weight, n_features in self.blocks:
+            add_scores(table.parts(records), weight, offset, self.weights, scores)
+            offset += n_features
+        out, start = [], 0
+        for width, intercept, temperature in zip(self.widths, self.intercepts, self.temperatures):
+            proba = softmax(scores[:, start:start + width] + intercept)
+            out.append(proba if temperature == 1.0 else scale(proba, temperature))
+            start += width
+        return out
+
+    def predict(self, items: Any, top_k: int = 1) -> list[Any]:
+        """Label items (Items, guide-format dicts or plain strings); one Prediction each, in order."""
+        from edu_clf.runtime.predict import predict_items
+        return predict_items(self, list(items), top_k=top_k)
+
+
+def _json(arrays: Any, key: str, path: Path) -> Any:
+    try:
+        return json.loads(str(arrays[key][()]))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelError(f"not an edu-clf runtime artifact (no readable {key!r}: {type(exc).__name__})", path) \
+            from None
+
+
+def load_runtime(path: str | Path | None = None, schema: Any = None) -> RuntimeModel:
+    """Read and check a runtime artifact (default: the shipped models/default.npz)."""
+    from edu_clf.config import default_runtime_path, file_hashes, load_label_schema
+
+    path = Path(path) if path is not None else default_runtime_path()
+    if not path.exists():
+        raise ModelError("model file not found", path, hint="train one with `edu-clf train --out PATH.skops`")
+    if not path.is_file():
+        raise ModelError("not a regular file", path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if sum(info.file_size for info in zf.infolist()) > MAX_ARTIFACT_BYTES:
+                raise ModelError(f"refusing to load: the artifact unpacks to more than {MAX_ARTIFACT_BYTES >> 20} MB",
+                                 path)
+        arrays = np.load(path, allow_pickle=False)
+        spec, raw_meta = _json(arrays, "runtime", path), _json(arrays, "meta", path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ModelError(f"not an edu-clf runtime artifact ({type(exc).__name__})", path) from None
+    if not isinstance(spec, dict) or spec.get("format") != RUNTIME_FORMAT:
+        raise ModelError("not an edu-clf runtime artifact (unknown format tag)", path)
+    if not isinstance(spec.get("format_version"), int) or spec["format_version"] > RUNTIME_VERSION:
+        raise ModelError(f"runtime format {spec.get('format_version')!r} is newer than this edu-clf reads "
+                         f"({RUNTIME_VERSION})", path, hint="upgrade edu-clf")
+    if not isinstance(raw_meta, dict):
+        raise ModelError("model metadata is unreadable (not a JSON object)", path)
+    try:
+        meta = ModelMeta.from_dict(raw_meta)
+    except TypeError as exc:
+        raise ModelError(f"model metadata is unreadable: {exc}", path) from None
+    if meta.format != FORMAT_NAME:
+        raise ModelError("not an edu-clf model (unknown format tag in its metadata)", path)
+    schema = schema or load_label_schema()
+    expected = {"schema_version": schema.schema_version, "kinds": list(schema.kind_ids),
+                "topics": list(schema.topic_ids)}
+    if meta.label_schema != expected:
+        raise ModelError("the model's label schema does not match configs/labels.toml", path,
+                         hint="retrain the model on data labeled with the current schema")
+    check_depends(meta, path, file_hashes())
+    try:
+        return RuntimeModel(spec, arrays, meta, str(path))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"runtime artifact is damaged ({type(exc).__name__}: {exc})", path) from None
+
+
+def check_depends(meta: ModelMeta, path: Path, configs: dict[str, str]) -> None:
+    """Warn when the tokenizer dictionary or a config file differs from the one the model was trained with."""
+    from edu_clf.features.tokenize import dictionary_sha256
+
+    depends = meta.depends or {}
+    now = {**configs, "jieba dict.txt": dictionary_sha256()}
+    changed = [name for name, digest in depends.items() if name in now and now[name] and digest != now[name]]
+    if changed:
+        warnings.warn(f"{path}: {', '.join(changed)} changed since the model was trained; labels may differ "
+                      f"(retrain with `edu-clf train`)", EduClfWarning, stacklevel=3)
+
+
+__all__ = ["RuntimeModel", "load_runtime", "scale", "softmax"]

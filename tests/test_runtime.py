@@ -1,0 +1,117 @@
+"""The runtime artifact: numpy only, cannot hold code, and scores exactly as the estimator does."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from edu_clf.errors import ModelError
+from edu_clf.model.export import export_runtime
+from edu_clf.model.views import apply_view
+from edu_clf.runtime import load_runtime
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory, seed_model):
+    return export_runtime(seed_model, tmp_path_factory.mktemp("rt") / "m.npz")
+
+
+@pytest.mark.parametrize("view", ["clean", "traditional", "no_context", "page2"])
+def test_runtime_probabilities_equal_the_estimators(artifact, seed_model, gold_items, inner_loops, view):
+    items = apply_view(view, gold_items)
+    runtime = load_runtime(artifact)
+    for ours, theirs in zip(runtime.predict_proba(items), seed_model.estimator.predict_proba(items)):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+    assert [list(c) for c in runtime.classes_] == [list(c) for c in seed_model.estimator.classes_]
+    assert runtime.meta == seed_model.meta
+
+
+def test_runtime_predictions_equal_the_full_models(artifact, seed_model, gold_items):
+    ours = load_runtime(artifact).predict(gold_items[:30], top_k=2)
+    theirs = seed_model.predict(gold_items[:30], top_k=2)
+    assert [(p.kind, p.topic, p.kind_top[1][0]) for p in ours] == [(p.kind, p.topic, p.kind_top[1][0]) for p in theirs]
+    assert all(abs(a.kind_score - b.kind_score) < 1e-12 for a, b in zip(ours, theirs))
+
+
+def test_loading_and_predicting_imports_no_scikit_learn_or_scipy(artifact):
+    code = (f"import sys; from edu_clf.runtime import load_runtime; m = load_runtime({str(artifact)!r}); "
+            "m.predict(['下半年将加快推进城区学校扩建工程。', '仍有部分学校设备老化。']); "
+            "print(sorted(k for k in ('sklearn', 'scipy', 'joblib', 'skops') if k in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_artifact_holds_arrays_and_json_only(artifact):
+    with zipfile.ZipFile(artifact) as zf:
+        for name in zf.namelist():
+            with zf.open(name) as member:
+                header = member.read(128)
+            assert header.startswith(b"\x93NUMPY"), name
+            assert b"'O'" not in header and b"|O" not in header, name   # no object arrays: nothing to unpickle
+
+
+def _rewrite(artifact, tmp_path, **changes):
+    arrays = dict(np.load(artifact, allow_pickle=False))
+    for key, value in changes.items():
+        arrays[key] = np.array(value)
+    path = tmp_path / "changed.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("runtime", json.dumps({"format": "something"}), "unknown format"),
+    ("runtime", "not json", "no readable"),
+    ("meta", json.dumps(["a", "list"]), "not a JSON object"),
+])
+def test_damaged_artifacts_are_refused_with_the_file_named(artifact, tmp_path, key, value, message):
+    with pytest.raises(ModelError) as err:
+        load_runtime(_rewrite(artifact, tmp_path, **{key: value}))
+    assert message in str(err.value) and "changed.npz" in str(err.value)
+
+
+def test_newer_runtime_format_and_other_label_schema_are_refused(artifact, tmp_path):
+    spec = json.loads(str(np.load(artifact)["runtime"][()]))
+    with pytest.raises(ModelError, match="newer"):
+        load_runtime(_rewrite(artifact, tmp_path, runtime=json.dumps({**spec, "format_version": 99})))
+    meta = json.loads(str(np.load(artifact)["meta"][()]))
+    meta["label_schema"]["kinds"] = ["good", "bad"]
+    with pytest.raises(ModelError, match="label schema"):
+        load_runtime(_rewrite(artifact, tmp_path, meta=json.dumps(meta)))
+
+
+def test_a_changed_tokenizer_dictionary_warns(artifact, tmp_path):
+    from edu_clf.errors import EduClfWarning
+    meta = json.loads(str(np.load(artifact)["meta"][()]))
+    assert set(meta["depends"]) >= {"jieba dict.txt", "labels.toml", "cues.toml", "segment.toml"}
+    meta["depends"]["jieba dict.txt"] = "0" * 64
+    with pytest.warns(EduClfWarning, match="jieba dict.txt changed"):
+        load_runtime(_rewrite(artifact, tmp_path, meta=json.dumps(meta)))
+
+
+def test_a_pickle_named_npz_never_runs(tmp_path):
+    import pickle
+    marker = tmp_path / "ran.txt"
+
+    class Evil:
+        def __reduce__(self):
+            return (exec, (f"open({str(marker)!r}, 'w').write('x')",))
+    path = tmp_path / "evil.npz"
+    path.write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(ModelError, match="not an edu-clf runtime artifact"):
+        load_runtime(path)
+    assert not marker.exists()
+
+
+def test_a_used_runtime_model_pickles_for_worker_processes(artifact, gold_items):
+    import pickle
+    model = load_runtime(artifact)
+    before = model.predict_proba(gold_items[:10])           # builds the caches
+    again = pickle.loads(pickle.dumps(model)).predict_proba(gold_items[:10])
+    for a, b in zip(before, again):
+        assert np.array_equal(a, b)
