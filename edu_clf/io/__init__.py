@@ -8,20 +8,19 @@ from __future__ import annotations
 import codecs
 import os
 import sys
-import zipfile
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
-from xml.etree import ElementTree
 
 from edu_clf.errors import InputError, UsageError
 
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 DOCX_SUFFIXES = (".docx",)
+PDF_SUFFIXES = (".pdf",)
+DOC_SUFFIXES = (".doc", ".wps")   # old Word and WPS files: edu_clf/io/doc.py (a converter tool on PATH)
 JSONL_SUFFIXES = (".jsonl",)
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + DOCX_SUFFIXES + JSONL_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + DOCX_SUFFIXES + PDF_SUFFIXES + DOC_SUFFIXES + JSONL_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> DecodedText:
     for magic, what in BINARY_SIGNATURES.items():
         if data.startswith(magic):
             raise InputError(f"this is {what}, not text", path,
-                             hint="convert it to .txt, .html or .docx (and name it so)")
+                             hint="name it by its type (.pdf, .docx, .doc) or convert it to .txt or .html")
     if data.startswith(codecs.BOM_UTF8):
         return DecodedText(data[3:].decode("utf-8", errors="replace"), "utf-8-sig")
     if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
@@ -73,6 +72,9 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> DecodedText:
         if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
             return DecodedText(data[: exc.start].decode("utf-8"), "utf-8",
                                warning=f"the file ends inside a character (truncated?); dropped the last {len(data) - exc.start} byte(s)")
+        replaced = _utf8_with_few_bad_bytes(data, exc.start)
+        if replaced is not None:
+            return replaced
     candidates = []
     if len(data) % 2 == 0:
         for enc in ("utf-16-le", "utf-16-be"):
@@ -86,117 +88,69 @@ def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> DecodedText:
         candidates.append((_plausibility(text), "gb18030", text))
     except UnicodeDecodeError:
         pass
+    big5 = _big5_rather_than_gb(data, candidates)
+    if big5 is not None:
+        return big5
     if candidates:
         score, enc, text = max(candidates, key=lambda c: c[0])
         if score >= 0.9:
             return DecodedText(text, enc)
-    raise InputError("cannot decode the text: not UTF-8, UTF-16 or GB18030 (is it a binary file?)", path,
+    raise InputError("cannot decode the text: not UTF-8, UTF-16, GB18030 or Big5 (is it a binary file?)", path,
                      hint="save it as UTF-8 text, or pass the .docx/.html it came from")
 
 
-class _TextExtractor(HTMLParser):
-    """Visible text of an HTML page; block elements become line breaks."""
+MAX_BAD_UTF8 = 16   # a UTF-8 file with at most this many bad bytes (or 1 in 1000) is read with replacement
 
-    BLOCK = {"p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-             "section", "article", "blockquote", "pre", "dd", "dt", "dl", "hr", "td", "th", "title",
-             "main", "body", "center"}
-    SKIP = {"script", "style", "noscript", "template", "nav", "head", "svg", "iframe", "select", "button"}
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip_depth = 0
-        self.title_parts: list[str] = []
-        self.in_title = False
+def _utf8_with_few_bad_bytes(data: bytes, first_bad: int) -> DecodedText | None:
+    """UTF-8 with a few invalid bytes (a damaged copy): read with U+FFFD in their place, and say so."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
+    if bad > max(MAX_BAD_UTF8, len(data) // 1000) or bad > max(1, len(text) // 100):
+        return None   # not a damaged UTF-8 file: another encoding
+    return DecodedText(text, "utf-8", warning=f"{bad} invalid UTF-8 byte sequence(s) replaced by U+FFFD "
+                                                  f"(the first at byte {first_bad})")
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        role = dict(attrs).get("role")
-        if tag == "title":
-            self.in_title = True
-        if tag in self.SKIP or role == "navigation":
-            if tag not in ("br", "hr"):
-                self.skip_depth += 1
-            return
-        if tag in self.BLOCK:
-            self.parts.append("\n")
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.BLOCK:
-            self.parts.append("\n")
+def _big5_rather_than_gb(data: bytes, candidates: list) -> DecodedText | None:
+    """Big5 (traditional) bytes also decode as GB18030, into rare characters: when most of the Chinese
+    read as GB18030 is outside GB2312's common set and the bytes are valid Big5, they are Big5."""
+    gb = next((text for _, enc, text in candidates if enc == "gb18030"), None)
+    han = [ch for ch in (gb or "")[:20000] if "\u4e00" <= ch <= "\u9fff"]
+    if gb is not None and han:
+        common = sum(1 for ch in han if _in_gb2312(ch))
+        if common >= 0.9 * len(han):
+            return None
+    for enc in ("big5hkscs", "cp950"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _plausibility(text) >= 0.9:
+            return DecodedText(text, "big5" if enc == "big5hkscs" else enc)
+    return None
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self.in_title = False
-        if tag in self.SKIP:
-            self.skip_depth = max(0, self.skip_depth - 1)
-            return
-        if tag in self.BLOCK:
-            self.parts.append("\n")
 
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title_parts.append(data)
-        if self.skip_depth:
-            return
-        self.parts.append(data.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of a page: scripts, styles, navigation dropped; blocks on their own lines."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    lines = [line.rstrip() for line in "".join(parser.parts).split("\n")]
-    out: list[str] = []
-    for line in lines:
-        if line.strip() or (out and out[-1] != ""):
-            out.append(line if line.strip() else "")
-    return "\n".join(out).strip("\n") + "\n"
+    """Report text of a saved page (edu_clf/io/html.py: lxml parse, furniture dropped, title first)."""
+    from edu_clf.io.html import html_to_text as page_text
 
-
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
-def _paragraph_text(p: ElementTree.Element) -> str:
-    parts = []
-    for node in p.iter():
-        if node.tag == _W + "t" and node.text:
-            parts.append(node.text)
-        elif node.tag == _W + "tab":
-            parts.append("\t")
-        elif node.tag in (_W + "br", _W + "cr"):
-            parts.append("\n")
-    return "".join(parts)
+    return page_text(html)
 
 
 def docx_to_text(data: bytes, path: str | Path = "<docx>") -> str:
-    """Paragraphs of a .docx in document order; each table cell's paragraphs included."""
-    import io as _io
+    """Paragraphs of a .docx as Word shows them (edu_clf/io/docx.py: numbering, text boxes, tables, limits)."""
+    from edu_clf.io.docx import docx_to_text as word_text
 
-    try:
-        with zipfile.ZipFile(_io.BytesIO(data)) as archive:
-            xml = archive.read("word/document.xml")
-    except zipfile.BadZipFile:
-        raise InputError("not a valid .docx (not a zip archive)", path,
-                         hint="open it in Word and save as .docx, or save as .txt") from None
-    except KeyError:
-        raise InputError("not a valid .docx (no word/document.xml inside)", path) from None
-    try:
-        root = ElementTree.fromstring(xml)
-    except ElementTree.ParseError as exc:
-        raise InputError(f"broken .docx: {exc}", path) from None
-    body = root.find(_W + "body")
-    lines: list[str] = []
-
-    def walk(node: ElementTree.Element) -> None:
-        for child in node:
-            if child.tag == _W + "p":
-                lines.append(_paragraph_text(child))
-            elif child.tag in (_W + "tbl", _W + "tr", _W + "tc", _W + "sdt", _W + "sdtContent"):
-                walk(child)
-
-    walk(body if body is not None else root)
-    return "\n".join(lines) + "\n"
+    return word_text(data, path)
 
 
 @dataclass(frozen=True)
@@ -218,6 +172,10 @@ def report_kind(path: str | Path) -> str:
         return "html"
     if suffix in DOCX_SUFFIXES:
         return "docx"
+    if suffix in PDF_SUFFIXES:
+        return "pdf"
+    if suffix in DOC_SUFFIXES:
+        return "doc"
     if suffix in JSONL_SUFFIXES:
         return "jsonl"
     raise InputError(f"unsupported file type {suffix or '(no extension)'!r}", path,
@@ -226,10 +184,10 @@ def report_kind(path: str | Path) -> str:
 
 def read_bytes(path: str | Path) -> bytes:
     """Read a file's bytes, turning OS errors into messages that name the file."""
-    if str(path) == "-":
-        return sys.stdin.buffer.read()
+    from edu_clf.io.limits import read_limited
+
     try:
-        return Path(path).read_bytes()
+        return read_limited(path)  # regular files (or stdin) within [limits] max_input_bytes only
     except FileNotFoundError:
         raise UsageError("no such file", path) from None
     except IsADirectoryError:
@@ -244,11 +202,22 @@ def decode_report(data: bytes, kind: str, path: str | Path) -> RawReport:
     """Turn the bytes of a report of a known kind into text."""
     if kind == "docx":
         return RawReport(str(path), kind, normalize_newlines(docx_to_text(data, path)))
+    if kind == "pdf":
+        from edu_clf.io.pdf import pdf_to_text
+
+        return RawReport(str(path), kind, normalize_newlines(pdf_to_text(data, path)))
+    if kind == "doc":
+        from edu_clf.io.doc import doc_to_text
+
+        return RawReport(str(path), kind, normalize_newlines(doc_to_text(data, path)))
+    if kind == "html":
+        from edu_clf.io.html import read_html
+
+        page = read_html(data, path)   # the declared charset, checked against the bytes
+        return RawReport(str(path), kind, page.text, page.encoding, page.warning)
     decoded = decode_bytes(data, path)
     text = normalize_newlines(decoded.text)
-    if kind == "html":
-        text = html_to_text(text)
-    elif kind == "txt" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+    if kind == "txt" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
         text = html_to_text(text)
         kind = "html"
     return RawReport(str(path), kind, text, decoded.encoding, decoded.warning)
@@ -256,17 +225,24 @@ def decode_report(data: bytes, kind: str, path: str | Path) -> RawReport:
 
 def read_report(path: str | Path, kind: str | None = None) -> RawReport:
     """Read one report file (or `-` for stdin, read as text) into normalized text."""
+    from dataclasses import replace
+
+    from edu_clf.io.limits import clean_text
+
     kind = kind or ("txt" if str(path) == "-" else report_kind(path))
-    return decode_report(read_bytes(path), kind, path)
+    report = decode_report(read_bytes(path), kind, path)
+    text = clean_text(report.text, path)  # NUL and other control characters go, counted in a warning
+    return report if text is report.text else replace(report, text=text)
 
 
-FOLDER_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + DOCX_SUFFIXES
+FOLDER_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + DOCX_SUFFIXES + PDF_SUFFIXES + DOC_SUFFIXES
 
 
 def iter_input_paths(inputs: list[str] | tuple[str, ...], suffixes: tuple[str, ...] = FOLDER_SUFFIXES) -> Iterator[str]:
     """Expand INPUT arguments: files as given, folders recursively (sorted), `-` for stdin.
 
-    Inside folders only reports are taken (.txt, .html, .docx): a folder of
+    Inside folders only reports are taken (.txt, .html, .docx, .pdf, .doc, .wps;
+    every other file is named in a warning saying why it is skipped): a folder of
     reports often holds label or item files too, which would double every item;
     name a .jsonl file explicitly to label its items. A file named explicitly is
     passed on, so that its reader can say why it is not supported.
@@ -278,7 +254,7 @@ def iter_input_paths(inputs: list[str] | tuple[str, ...], suffixes: tuple[str, .
         path = Path(given)
         if path.is_dir():
             seen: set[tuple[int, int]] = set()
-            yield from _walk(path, suffixes, seen)
+            yield from _walk(path, suffixes, seen, path.resolve())
         elif path.exists():
             yield str(path)
         elif path.is_symlink():
@@ -287,7 +263,16 @@ def iter_input_paths(inputs: list[str] | tuple[str, ...], suffixes: tuple[str, .
             raise UsageError("no such file or folder", path)
 
 
-def _walk(folder: Path, suffixes: tuple[str, ...], seen: set[tuple[int, int]]) -> Iterator[str]:
+def _outside(path: Path, root: Path) -> Path | None:
+    """Where a symbolic link inside the walked folder points, when that is outside `root`."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):
+        return path
+    return None if target == root or root in target.parents else target
+
+
+def _walk(folder: Path, suffixes: tuple[str, ...], seen: set[tuple[int, int]], root: Path) -> Iterator[str]:
     try:
         stat = folder.stat()
     except OSError as exc:
@@ -306,7 +291,33 @@ def _walk(folder: Path, suffixes: tuple[str, ...], seen: set[tuple[int, int]]) -
             is_dir = entry.is_dir()
         except OSError:
             continue
+        if entry.is_symlink() and (is_dir or path.suffix.lower() in suffixes):
+            target = _outside(path, root)
+            if target is not None:  # a link out of the given folder (/etc/passwd, /dev/zero …) is never read
+                import warnings
+
+                from edu_clf.errors import EduClfWarning
+                warnings.warn(f"{path}: symbolic link to {target}, outside {root}; skipped", EduClfWarning,
+                              stacklevel=2)
+                continue
         if is_dir:
-            yield from _walk(path, suffixes, seen)
-        elif path.suffix.lower() in suffixes:
+            yield from _walk(path, suffixes, seen, root)
+        elif path.suffix.lower() in suffixes and not entry.name.startswith("~$"):
             yield str(path)
+        else:
+            _warn_skipped(path, suffixes)
+
+
+def _warn_skipped(path: Path, suffixes: tuple[str, ...]) -> None:
+    """A file in a walked folder that is not read is named, with why: never skipped silently."""
+    import warnings
+
+    from edu_clf.errors import EduClfWarning
+
+    if path.name.startswith("~$"):
+        why = "a Word/WPS lock file (the document is open in an editor)"
+    elif path.suffix.lower() in JSONL_SUFFIXES:
+        why = "items or labels (.jsonl) are read only when named explicitly"
+    else:
+        why = f"not a report type ({path.suffix.lower() or 'no extension'}; folders take {', '.join(suffixes)})"
+    warnings.warn(f"{path}: skipped: {why}", EduClfWarning, stacklevel=3)
