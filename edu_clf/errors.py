@@ -56,3 +56,9 @@ class ModelError(EduClfError):
 
 class EduClfWarning(UserWarning):
     """Something a user should know that does not stop the run (the CLI prints one line)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: like KeyboardInterrupt for SIGINT, it unwinds the run (temp files removed)."""
+
+    exit_code = 143

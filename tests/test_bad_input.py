@@ -45,7 +45,8 @@ def zip_bytes() -> bytes:
     ("archive.txt", zip_bytes(), "ZIP archive"),
     ("noise.txt", bytes(range(256)) * 40, "cannot decode"),
     ("word.docx", "这不是一个Word文件".encode("utf-8"), "word.docx"),
-    ("report.pdf", b"%PDF-1.7 ...", "unsupported file type"),
+    ("report.pdf", b"%PDF-1.7 ...", "cannot read the PDF"),       # a broken PDF (PDFs are read: io/pdf.py)
+    ("report.xls", b"\xd0\xcf\x11\xe0", "unsupported file type"),
 ])
 def test_unreadable_reports(runner, tmp_path, name, data, needle):
     path = make(tmp_path, name, data)
@@ -123,7 +124,7 @@ def test_a_single_long_line_without_breaks(runner, tmp_path):
 ])
 def test_bad_training_data(runner, tmp_path, content, needle):
     path = make(tmp_path, "bad.jsonl", content.encode("utf-8"))
-    result = run(runner, "train", path, "--out", tmp_path / "m.skops", "--no-cv")
+    result = run(runner, "train", path, "--only", "--out", tmp_path / "m.skops", "--no-cv")   # the bad file alone
     assert_clean_error(result, 1, needle)
     assert not (tmp_path / "m.skops").exists()
 
@@ -177,7 +178,7 @@ def test_interrupted_train_keeps_the_previous_model(runner, tmp_path, model_path
         raise KeyboardInterrupt
     monkeypatch.setattr(training, "train_model", interrupted)
     from tests.conftest import GOLD
-    result = run(runner, "train", GOLD, "--out", target, "--no-cv")
+    result = run(runner, "train", GOLD, "--only", "--out", target, "--no-cv")
     assert result.exit_code == 130
     assert target.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.skops"]
 

@@ -2,8 +2,10 @@
 
 The file format is section 4 of the labeling guide: one JSON object a line
 with doc_id, item, title, headings, text and (for labeled data) kind and
-topic; an optional `source` says whether the item is from a `seed` report or
-a `written` one. CSV files carry the same columns, headings joined by ` | `.
+topic; an optional `source` says where the label is from (SOURCES: `seed`,
+`written`, `user` for a user's own labels, `silver` for rule labels). Prediction
+output (kind_score / topic_score) is refused as labeled data unless the line says
+`"checked": true`. CSV files carry the same columns, headings joined by ` | `.
 """
 from __future__ import annotations
 
@@ -23,7 +25,10 @@ REQUIRED = ("doc_id", "item", "text")
 LABEL_FIELDS = ("kind", "topic")
 CSV_COLUMNS = ("doc_id", "item", "title", "headings", "text", "kind", "topic", "source")
 HEADING_SEP = " | "
-SOURCES = ("seed", "written")
+# seed: the project's gold reports; written: the team's written corpus (train-only); user: labels a
+# user made for their own reports; silver: rule labels from `edu-clf bootstrap` (train-only)
+SOURCES = ("seed", "written", "user", "silver")
+SCORE_FIELDS = ("kind_score", "topic_score")
 
 
 def _item_from_record(record: object, path: str, line: int, schema: LabelSchema | None, labeled: bool) -> Item:
@@ -36,10 +41,10 @@ def _item_from_record(record: object, path: str, line: int, schema: LabelSchema 
     text = record["text"]
     if not isinstance(text, str) or not text.strip():
         raise DataError("field 'text' must be a non-empty string", path, line)
-    try:
-        index = int(record["item"])
-    except (TypeError, ValueError):
-        raise DataError(f"field 'item' must be an integer, got {record['item']!r}", path, line) from None
+    index = _item_number(record["item"], path, line)
+    doc_id = record["doc_id"]
+    if not isinstance(doc_id, (str, int)) or isinstance(doc_id, bool):
+        raise DataError(f"field 'doc_id' must be a string, got {_shown(doc_id)}", path, line)
     headings = record.get("headings") or []
     if isinstance(headings, str):
         headings = [h for h in headings.split(HEADING_SEP) if h]
@@ -57,9 +62,75 @@ def _item_from_record(record: object, path: str, line: int, schema: LabelSchema 
         if topic not in schema.topic_ids:
             raise DataError(f"unknown topic {topic!r}; allowed: {', '.join(schema.topic_ids)}", path, line)
     if source is not None and source not in SOURCES:
-        raise DataError(f"unknown source {source!r}; allowed: {', '.join(SOURCES)}", path, line)
-    return Item(doc_id=str(record["doc_id"]), item=index, title=title, headings=tuple(headings), text=text,
+        raise DataError(f"unknown source {source!r}; allowed: {', '.join(SOURCES)} (your own labels: user)",
+                        path, line)
+    if labeled and any(key in record for key in SCORE_FIELDS) and record.get("checked") is not True:
+        raise DataError("this line is prediction output (it has kind_score/topic_score): its labels are the "
+                        "model's guesses, not checked labels", path, line,
+                        hint='correct the labels and add "checked": true to the line, or drop the score fields')
+    _check_surrogates((str(doc_id), title, text, *headings), path, line)
+    return Item(doc_id=str(doc_id), item=index, title=title, headings=tuple(headings), text=text,
                 kind=kind if labeled or kind else None, topic=topic, source=source)
+
+
+MAX_ITEM_NUMBER = 10**9
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _item_number(value: object, path: str, line: int) -> int:
+    """The item number: an integer from 0 to 10^9; never a bool, a float or a string (CSV cells are converted
+    when read)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ITEM_NUMBER:
+        raise DataError(f"field 'item' must be an integer from 0 to {MAX_ITEM_NUMBER}, got {_shown(value)}",
+                        path, line)
+    return value
+
+
+def _check_surrogates(fields: tuple[str, ...], path: str, line: int) -> None:
+    """Refuse a lone surrogate (\\ud800 in the JSON): it is no character, and no file could hold it."""
+    for value in fields:
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise DataError(f"a lone surrogate \\u{ord(value[exc.start]):04x} is not a character", path, line,
+                                hint="fix the escape in the JSON (it is half of a pair)") from None
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _loads(line: str | bytes, path: str, number: int) -> object:
+    """One JSON line; every way it can fail is a DataError naming the file and line."""
+    try:
+        return json.loads(line, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number) from None
+    except RecursionError:
+        raise DataError("invalid JSON: nested too deeply", path, number) from None
+    except ValueError as exc:  # NaN / Infinity, integers of more than 4300 digits
+        raise DataError(f"invalid JSON: {exc}", path, number) from None
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """Lines split on \\n only: U+2028, U+0085 or a form feed inside a string is not a line break."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        yield number, line[:-1] if line.endswith("\r") else line
+
+
+def _nonempty(records: Iterable[tuple[int, object]], path: str) -> Iterator[tuple[int, object]]:
+    """The records, or a DataError when the file holds none (an empty gold file is a mistake)."""
+    empty = True
+    for record in records:
+        empty = False
+        yield record
+    if empty:
+        raise DataError("no labeled items: the file is empty", path, hint="give a file of labeled items")
 
 
 def _records_jsonl(data: bytes, path: str) -> Iterator[tuple[int, object]]:
@@ -68,13 +139,10 @@ def _records_jsonl(data: bytes, path: str) -> Iterator[tuple[int, object]]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise DataError("not UTF-8", path, line, hint="labeled data must be UTF-8 JSON Lines") from None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in _lines(text):
         if not line.strip():
             continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number) from None
+        yield number, _loads(line, path, number)
 
 
 def _records_csv(data: bytes, path: str) -> Iterator[tuple[int, object]]:
@@ -82,13 +150,27 @@ def _records_csv(data: bytes, path: str) -> Iterator[tuple[int, object]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError("not UTF-8", path, hint="save the CSV as UTF-8") from None
+    # a field may be as long as the file (the csv module's default stops at 131,072 characters)
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.DictReader(io.StringIO(text))
-    columns = reader.fieldnames or []
+    try:
+        columns = reader.fieldnames or []
+    except csv.Error as exc:
+        raise DataError(f"not a valid CSV file: {exc}", path, 1) from None
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise DataError(f"CSV lacks column(s) {', '.join(missing)}; found: {', '.join(columns) or 'none'}", path, 1,
                         hint=f"expected columns: {', '.join(CSV_COLUMNS)}")
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(f"not a valid CSV line: {exc}", path, reader.line_num) from None
+        cell = row.get("item")
+        if isinstance(cell, str) and cell.strip().isdigit() and len(cell.strip()) <= 10:
+            row["item"] = int(cell)  # a CSV cell is text; a JSON item must be a number already
         yield reader.line_num, row
 
 
@@ -101,6 +183,8 @@ def read_items(path: str | Path, schema: LabelSchema | None = None, labeled: boo
     path = str(path)
     data = read_bytes(path)
     records = _records_csv(data, path) if path.lower().endswith(".csv") else _records_jsonl(data, path)
+    if labeled:
+        records = _nonempty(records, path)
     items: list[Item] = []
     seen: dict[tuple[str, int], int] = {}
     for line, record in records:
@@ -124,6 +208,11 @@ def iter_items(path: str | Path) -> Iterator[Item]:
     if path.lower().endswith(".csv"):
         yield from read_items(path, labeled=False)
         return
+    from edu_clf.config import load_limits
+    from edu_clf.io.limits import check_regular
+
+    limit = load_limits().max_input_bytes
+    check_regular(path, max_bytes=float("inf"))  # streamed: any size, but only a regular file
     try:
         handle = open(path, "rb")
     except FileNotFoundError:
@@ -131,19 +220,30 @@ def iter_items(path: str | Path) -> Iterator[Item]:
     except OSError as exc:
         raise DataError(f"cannot read: {exc.strerror}", path) from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise DataError("not UTF-8", path, number, hint="JSONL items must be UTF-8") from None
-            except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number) from None
-            item = _item_from_record(record, path, number, None, False)
-            yield Item(item.doc_id, item.item, item.title, item.headings, item.text)
+        number = 0
+        while raw := handle.readline(limit + 1):
+            number += 1
+            if len(raw) > limit:
+                raise DataError(f"line longer than the limit of {limit} bytes", path, number,
+                                hint="raise [limits] max_input_bytes in configs/segment.toml")
+            item = item_of_line(raw, path, number)
+            if item is not None:
+                yield item
+
+
+def item_of_line(raw: bytes, path: str, number: int) -> Item | None:
+    """The unlabeled item of one guide-format JSONL line (None for a blank line); errors name file:line."""
+    if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 (byte {exc.start} of the line)", path, number,
+                        hint="JSONL items must be UTF-8") from None
+    item = _item_from_record(_loads(text, path, number), path, number, None, False)
+    return Item(item.doc_id, item.item, item.title, item.headings, item.text)
 
 
 def read_labeled(paths: Iterable[str | Path], schema: LabelSchema) -> list[Item]:
@@ -160,6 +260,56 @@ def read_labeled(paths: Iterable[str | Path], schema: LabelSchema) -> list[Item]
     return items
 
 
+
+
+def check_labeled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[int, list[DataError]]:
+    """Check labeled files line by line and collect every error (file:line), not just the first.
+
+    Returns (valid items, errors). Duplicates within and across files are errors too.
+    """
+    count, errors = 0, []
+    where: dict[tuple[str, int], str] = {}
+    for path in map(str, paths):
+        try:
+            data = read_bytes(path)
+            if path.lower().endswith(".csv"):
+                lines: Iterable[tuple[int, object]] = _records_csv(data, path)
+            else:
+                try:
+                    text = data.decode("utf-8-sig")
+                except UnicodeDecodeError as exc:
+                    raise DataError("not UTF-8", path, data[: exc.start].count(b"\n") + 1,
+                                    hint="labeled data must be UTF-8 JSON Lines") from None
+                lines = _json_lines(text, path, errors)
+            if not data.replace(b"\xef\xbb\xbf", b"").strip():
+                raise DataError("no labeled items: the file is empty", path, hint="give a file of labeled items")
+            for line, record in lines:
+                try:
+                    item = _item_from_record(record, path, line, schema, True)
+                except DataError as exc:
+                    errors.append(exc)
+                    continue
+                key = (item.doc_id, item.item)
+                if key in where:
+                    errors.append(DataError(f"duplicate item (doc_id={item.doc_id!r}, item={item.item}); first "
+                                            f"at {where[key]}", path, line))
+                    continue
+                where[key] = f"{path}:{line}"
+                count += 1
+        except DataError as exc:
+            errors.append(exc)
+    return count, errors
+
+
+def _json_lines(text: str, path: str, errors: list[DataError]) -> Iterator[tuple[int, object]]:
+    """(line, record) of each parseable line; lines that are not JSON go to `errors`."""
+    for number, line in _lines(text):
+        if not line.strip():
+            continue
+        try:
+            yield number, _loads(line, path, number)
+        except DataError as exc:
+            errors.append(exc)
 
 
 def data_hash(items: Iterable[Item]) -> str:

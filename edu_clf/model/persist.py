@@ -35,7 +35,7 @@ FORMATS = ("skops", "joblib")
 # The exact types edu-clf writes that skops does not trust by itself (checked by a test that
 # saves every estimator configuration), and builtins that cannot run code.
 ALLOWED_TYPES = frozenset({
-    "edu_clf.model.EduClassifier", "edu_clf.features.vectorize.FastTfidf", "edu_clf.features.CueFeatures",
+    "edu_clf.model.EduClassifier", "edu_clf.features.vectorize.FastTfidf", "edu_clf.features.blocks.CueFeatures",
     "edu_clf.features.base.WordAnalyzer", "edu_clf.features.base.ContextAnalyzer",
     "edu_clf.features.base.record_text", "edu_clf.features.base.record_self",
     "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
@@ -62,6 +62,23 @@ def save_model(model: TrainedModel, path: str | Path, format: str = "skops") -> 
     return path
 
 
+def _check_unpacked_size(path: Path, limit: int) -> None:
+    """Refuse, before loading, a zip whose members unpack to more than `limit` bytes (a zip bomb).
+
+    zipfile never returns more than a member's declared size (and checks its CRC), so the declared
+    sizes bound what loading can unpack.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ModelError("not an edu-clf model (broken or truncated skops file)", path) from None
+    if total > limit:
+        raise ModelError(f"refusing to load: its members unpack to {total / 2**20:.0f} MiB, over the limit of "
+                         f"{limit / 2**20:.0f} MiB (a zip bomb?)", path,
+                         hint="raise [limits] max_model_bytes in configs/segment.toml if you trust the file")
+
+
 def is_trusted_type(name: str) -> bool:
     return name in ALLOWED_TYPES
 
@@ -71,6 +88,16 @@ def _load_payload(path: Path, trust_pickle: bool = False) -> Any:
         raise ModelError("model file not found", path, hint="train one with `edu-clf train --out PATH`")
     if path.is_dir():
         raise ModelError("is a folder, not a model file", path)
+    from edu_clf.config import load_limits
+    from edu_clf.errors import EduClfError
+    from edu_clf.io.limits import check_regular
+
+    limits = load_limits()
+    try:
+        check_regular(path, max_bytes=limits.max_model_bytes)  # no device, pipe or giant file
+    except EduClfError as exc:
+        hint = "raise [limits] max_model_bytes in configs/segment.toml" if "limit" in exc.message else exc.hint
+        raise ModelError(exc.message, path, hint=hint) from None
     try:
         with open(path, "rb") as handle:
             magic = handle.read(4)
@@ -78,6 +105,7 @@ def _load_payload(path: Path, trust_pickle: bool = False) -> Any:
         raise ModelError(f"cannot read model file: {exc.strerror}", path) from None
     if magic.startswith(b"PK"):
         import skops.io as sio
+        _check_unpacked_size(path, limits.max_model_bytes)
         try:
             untrusted = sio.get_untrusted_types(file=path)
         except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError, EOFError, OSError):
@@ -136,8 +164,14 @@ def load_model(path: str | Path | None = None, schema: LabelSchema | None = None
             and isinstance(payload.get("estimator"), EduClassifier)):
         raise ModelError("not an edu-clf model (the file holds something else)", path)
     try:
-        meta = ModelMeta.from_dict(json.loads(payload["meta"]))
-    except (json.JSONDecodeError, TypeError) as exc:
+        raw_meta = json.loads(payload["meta"])
+    except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise ModelError(f"model metadata is unreadable: {exc}", path) from None
+    from edu_clf.model.meta_check import check_meta_dict
+    check_meta_dict(raw_meta, path)
+    try:
+        meta = ModelMeta.from_dict(raw_meta)
+    except TypeError as exc:
         raise ModelError(f"model metadata is unreadable: {exc}", path) from None
     check_meta(meta, path, schema or load_label_schema())
     return TrainedModel(payload["estimator"], meta)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Any, Sequence
 
 from edu_clf import __version__
 from edu_clf.config import LabelSchema, ReportConfig
@@ -19,8 +19,19 @@ from edu_clf.model.explain import readable_term
 from edu_clf.records import LabeledDocument, Prediction
 
 
+# Characters that reorder or hide text (bidi embeddings, overrides and isolates; zero-width ones): a
+# report could use them to make an item read otherwise than it is labeled. The page shows each as a
+# visible mark such as ⟦U+202E⟧ (plain text, so that it is safe inside attributes too).
+INVISIBLE = frozenset("\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066"
+                      "\u2067\u2068\u2069\ufeff")
+_SHOWN = {ord(ch): f"⟦U+{ord(ch):04X}⟧" for ch in INVISIBLE}
+
+
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    text = str(text)
+    if not text.isascii() and not INVISIBLE.isdisjoint(text):
+        text = text.translate(_SHOWN)
+    return html.escape(text, quote=True)
 
 
 def _css(config: ReportConfig) -> str:
@@ -32,7 +43,8 @@ body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsof
   margin:0;color:#222;background:#fafafa;line-height:1.6}
 header{background:#263238;color:#fff;padding:14px 28px}
 header h1{margin:0;font-size:20px} header p{margin:4px 0 0;font-size:13px;color:#cfd8dc}
-main{max-width:1100px;margin:0 auto;padding:16px 28px 60px}
+header p.note{max-width:1040px;color:#eceff1}
+main{max-width:1240px;margin:0 auto;padding:16px 28px 60px}
 .legend{position:sticky;top:0;z-index:2;background:#fff;border:1px solid #ddd;border-radius:6px;
   padding:8px 14px;margin:14px 0;display:flex;gap:18px;align-items:center;flex-wrap:wrap;font-size:14px}
 .legend button{border:1px solid #ccc;background:#fff;border-radius:14px;padding:2px 10px;cursor:pointer;font:inherit}
@@ -145,8 +157,17 @@ def _comparison(docs: Sequence[LabeledDocument], schema: LabelSchema, config: Re
 
 
 def render_report(docs: Sequence[LabeledDocument], schema: LabelSchema, config: ReportConfig,
-                  model_note: str = "") -> str:
-    """The whole page as a string."""
+                  model_note: str = "", meta_of: Any = None, metrics: dict[str, Any] | None = None) -> str:
+    """The whole page as a string; several documents also get the corpus view (report/corpus_view.py).
+
+    `meta_of(doc_id, title, text)` gives each document's metadata (edu_clf.segment.meta.MetaReader);
+    `metrics`, the model's metadata metrics, become the page's accuracy note.
+    """
+    from edu_clf.report.corpus_view import accuracy_note, render_corpus
+
+    note_html = f"<p class=note id=accuracy>{_e(accuracy_note(metrics))}</p>" if metrics is not None else ""
+    corpus, corpus_css, corpus_script = render_corpus(docs, schema, config, meta_of) if len(docs) > 1 \
+        else ("", "", "")
     legend = "".join(
         f"<button type=button data-kind='{_e(k)}' aria-pressed=true><span class='sw sw-{_e(k)}'></span>"
         f"{_e(schema.name('kind', k))}</button>" for k in schema.kind_ids)
@@ -165,8 +186,8 @@ def render_report(docs: Sequence[LabeledDocument], schema: LabelSchema, config: 
     return (
         "<!DOCTYPE html><html lang=zh-CN><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width, initial-scale=1'>"
-        f"<title>edu-clf 报告分析（{len(docs)} 篇）</title><style>{_css(config)}</style></head><body>"
+        f"<title>edu-clf 报告分析（{len(docs)} 篇）</title><style>{_css(config)}{corpus_css}</style></head><body>"
         f"<header><h1>教育工作报告条目分析</h1><p>{len(docs)} 篇文档，{total} 个条目 · edu-clf {__version__}"
-        f"{(' · ' + _e(model_note)) if model_note else ''} · {created}</p></header><main>"
-        f"<div class=legend id=legend><b>类型</b>{legend}</div>{comparison}{''.join(sections)}</main>"
-        f"<script>{_SCRIPT}</script></body></html>")
+        f"{(' · ' + _e(model_note)) if model_note else ''} · {created}</p>{note_html}</header><main>"
+        f"<div class=legend id=legend><b>类型</b>{legend}</div>{corpus}{comparison}{''.join(sections)}</main>"
+        f"<script>{_SCRIPT}</script>{corpus_script}</body></html>")

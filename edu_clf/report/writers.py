@@ -10,6 +10,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import sys
 import tempfile
 import unicodedata
@@ -25,6 +26,8 @@ from edu_clf.records import json_line as jsonl_line
 def open_output(path: str | Path | None, binary: bool = False) -> Iterator[IO[Any]]:
     """A text stream for results: stdout when `path` is None or '-', else an atomic file."""
     if path is None or str(path) == "-":
+        if sys.stdout is None:
+            raise UsageError("standard output is closed", hint="give --out FILE")
         yield sys.stdout.buffer if binary else sys.stdout
         return
     if Path(path).is_dir():
@@ -43,9 +46,20 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+# what a terminal would act on: CSI (ESC [ … final) and OSC (ESC ] … BEL / ESC \\) sequences, other
+# escapes, C0/C1 controls and DEL, and bidi overrides/isolates, which reorder the rest of the line
+_TERMINAL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]"
+                       "|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` without escape sequences and control characters: table output cannot drive the terminal."""
+    return _TERMINAL.sub("", text) if not text.isprintable() else text
+
+
 def clip(text: str, width: int) -> str:
     """The opening of `text` that fits `width` terminal columns, on one line."""
-    text = " ".join(text.split())
+    text = " ".join(terminal_safe(text).split())
     out, used = [], 0
     for ch in text:
         w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
@@ -84,13 +98,29 @@ class JsonlWriter:
         self.stream.write(record if isinstance(record, str) else jsonl_line(record))
 
 
+# OWASP's rule against CSV (formula) injection: a text cell that a spreadsheet would read as a formula
+# gets a leading apostrophe, so that =HYPERLINK(…) from a report stays text. `--raw-csv` turns it off.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_cell(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 class CsvWriter:
-    def __init__(self, stream: IO[str], columns: list[str]) -> None:
+    def __init__(self, stream: IO[str], columns: list[str], raw: bool = False) -> None:
         self.writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         self.writer.writeheader()
+        self.raw = raw
 
     def row(self, record: dict[str, Any]) -> None:
         flat = {k: (" | ".join(v) if isinstance(v, list) and all(isinstance(x, str) for x in v)
                     else json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
                 for k, v in record.items()}
+        if not self.raw:
+            flat = {k: neutralize_cell(v) for k, v in flat.items()}
+        # the csv module leaves a lone CR unquoted (its line end here is LF), and a reader would end the row
+        # there: a CR inside a cell is written as LF, which is quoted
+        flat = {k: v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) and "\r" in v else v
+                for k, v in flat.items()}
         self.writer.writerow(flat)
