@@ -19,7 +19,7 @@ from sklearn.model_selection import GroupKFold
 from edu_clf.records import Item, writer_group
 from edu_clf.model import TASKS, EduClassifier
 
-TRAIN_ONLY_SOURCES = ("written",)
+TRAIN_ONLY_SOURCES = ("written", "silver")   # trained on, never scored (silver: rule labels)
 
 
 @dataclass(frozen=True)
@@ -215,13 +215,15 @@ def held_out_groups(items: Sequence[Item]) -> dict[str, list[np.ndarray]]:
 
 
 def _view_fold(estimator: EduClassifier, items: list[Item], y: np.ndarray, test: np.ndarray,
-               views: Sequence[str]) -> dict[str, tuple[list[Item], np.ndarray, np.ndarray]]:
+               views: Sequence[str], sample_weight: np.ndarray | None = None,
+               ) -> dict[str, tuple[list[Item], np.ndarray, np.ndarray]]:
     """One fold of cross_validate_views: fit outside `test`, label each view of the held-out items."""
     from edu_clf.model.views import apply_view
 
     mask = np.ones(len(items), dtype=bool)
     mask[test] = False
-    model = clone(estimator).fit([items[i] for i in np.flatnonzero(mask)], y[mask])
+    model = clone(estimator).fit([items[i] for i in np.flatnonzero(mask)], y[mask],
+                                 sample_weight=None if sample_weight is None else sample_weight[mask])
     held = [items[i] for i in test]
     out = {}
     for view in views:
@@ -234,7 +236,8 @@ def _view_fold(estimator: EduClassifier, items: list[Item], y: np.ndarray, test:
 def cross_validate_views(estimator: EduClassifier, items: Sequence[Item], views: Sequence[str] = ("clean",),
                          parts: Sequence[str] = ("seeds", "written"),
                          progress: Callable[[int, int], None] | None = None,
-                         n_jobs: int = 1) -> dict[tuple[str, str], Evaluation]:
+                         n_jobs: int = 1, sample_weight: np.ndarray | None = None,
+                         ) -> dict[tuple[str, str], Evaluation]:
     """Grouped CV scored on every view of the held-out documents.
 
     Seeds: leave-one-document-out; written corpus: leave-one-writer-out. Each fold trains a
@@ -254,7 +257,7 @@ def cross_validate_views(estimator: EduClassifier, items: Sequence[Item], views:
             progress(number, len(folds))
 
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_view_fold)(estimator, items, y, test, views) for _, test in folds)
+        delayed(_view_fold)(estimator, items, y, test, views, sample_weight) for _, test in folds)
     for number, ((part, _), per_view) in enumerate(zip(folds, results), 1):
         done(number)
         for view, chunk in per_view.items():

@@ -40,6 +40,18 @@ def load_training_items(paths: Sequence[str | Path], schema: LabelSchema) -> lis
     return items
 
 
+def source_weights(items: Sequence[Item], weights: dict[str, float]) -> "np.ndarray | None":
+    """One sample weight per item from its source ({"user": 2.0, "silver": 0.3}; others 1.0);
+    None when every weight is 1 (a plain fit)."""
+    import numpy as np
+
+    bad = {source: w for source, w in weights.items() if not w >= 0}
+    if bad:
+        raise UsageError(f"weight {next(iter(bad.values()))} for {next(iter(bad))} labels; must be >= 0")
+    out = np.array([float(weights.get(it.source or "", 1.0)) for it in items])
+    return None if np.all(out == 1.0) else out
+
+
 def build_estimator(config: TrainConfig, cues: CueLexicons | None = None) -> EduClassifier:
     return EduClassifier.from_config(config, cues if cues is not None else load_cues())
 
@@ -80,12 +92,14 @@ def views_summary(results: dict) -> dict:
 
 def train_model(items: Sequence[Item], config: TrainConfig, schema: LabelSchema,
                 paths: Sequence[str | Path] = (), cues: CueLexicons | None = None, cv: bool = True,
-                progress: Callable[[str], None] | None = None, jobs: int = 1) -> TrainedModel:
+                progress: Callable[[str], None] | None = None, jobs: int = 1,
+                sample_weight: "np.ndarray | None" = None) -> TrainedModel:
     """Fit on all items; with `cv`, also measure grouped CV on every robustness view (in the metadata).
 
     The metadata's "cv" holds the gold documents held out one at a time (the seeds),
     "cv_written" the written corpus held out one writer at a time, "views" both parts
     under every view of edu_clf.model.views. No figure is measured on training data.
+    `sample_weight` (see source_weights) weighs the items in every fit, the CV folds' too.
     """
     cues = cues if cues is not None else load_cues()
     estimator = build_estimator(config, cues)
@@ -97,7 +111,8 @@ def train_model(items: Sequence[Item], config: TrainConfig, schema: LabelSchema,
             if progress:
                 progress(f"cross-validation fold {number}/{total}")
         try:
-            results = cross_validate_views(estimator, items, list(VIEWS), progress=fold_progress, n_jobs=jobs)
+            results = cross_validate_views(estimator, items, list(VIEWS), progress=fold_progress, n_jobs=jobs,
+                                           sample_weight=sample_weight)
             if ("seeds", "clean") in results:
                 metrics["cv"] = metrics_summary(results[("seeds", "clean")])
             if ("written", "clean") in results:
@@ -107,9 +122,13 @@ def train_model(items: Sequence[Item], config: TrainConfig, schema: LabelSchema,
             metrics = {"cv": {"skipped": str(exc)}}
     if progress:
         progress(f"fitting on {len(items)} items")
-    estimator.fit(list(items), gold_matrix(items))
-    meta = new_meta(schema, config.to_dict(), data_summary(items, paths), metrics)
+    estimator.fit(list(items), gold_matrix(items), sample_weight=sample_weight)
+    summary = data_summary(items, paths)
+    if sample_weight is not None:
+        summary["weights"] = {source: float(sample_weight[i]) for source, i in
+                              {it.source or "unknown": i for i, it in enumerate(items)}.items()}
+    meta = new_meta(schema, config.to_dict(), summary, metrics)
     return TrainedModel(estimator, meta)
 
 
-__all__ = ["build_estimator", "default_data_paths", "load_training_items", "train_model"]
+__all__ = ["build_estimator", "default_data_paths", "load_training_items", "source_weights", "train_model"]
