@@ -23,6 +23,7 @@ _PUBLIC = {
     "load_documents": "edu_clf.pipeline",
     "segment_text": "edu_clf.segment",
     "normalize_text": "edu_clf.normalize",
+    "build_profile": "edu_clf.report.profile", "to_dataframe": "edu_clf.report.frames",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

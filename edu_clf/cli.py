@@ -7,25 +7,50 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import signal
 import sys
+import threading
 import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
+import typer.core
 
 from edu_clf import __version__
 from edu_clf.config import load_label_schema, load_segment_config
 from edu_clf.io.corpus import read_labeled
-from edu_clf.errors import EduClfError, UsageError
+from edu_clf.errors import ConfigError, EduClfError, Terminated, UsageError
 from edu_clf.report.writers import CsvWriter, JsonlWriter, TableWriter, open_output
 from edu_clf.pipeline import Skipped, iter_documents
 
+GLOBAL_FLAGS = ("-q", "--quiet", "--debug")
+
+
+class _GlobalFlagsAnywhere(typer.core.TyperGroup):
+    """Accept the global flags (-q, --debug) after the subcommand too: `edu-clf predict x.txt -q`."""
+
+    def parse_args(self, ctx, args):
+        for i, arg in enumerate(args):
+            if arg in self.commands:   # the first word naming a command; flags after it (up to --) move before
+                end = args.index("--", i) if "--" in args[i:] else len(args)
+                tail = args[i + 1:end]
+                moved = [a for a in tail if a in GLOBAL_FLAGS]
+                if moved:
+                    args = [*args[:i], *moved, arg, *[a for a in tail if a not in GLOBAL_FLAGS], *args[end:]]
+                break
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
+    cls=_GlobalFlagsAnywhere,
     name="edu-clf",
     help="Split Chinese education-bureau work reports (工作总结, 工作计划 …) into outline items and label each "
-         "item by topic (党建, 教师队伍, 办学条件 …) and kind (achievement / problem / plan).",
+         "item by topic (党建, 教师队伍, 办学条件 …) and kind (achievement / problem / plan).\n\n"
+         "\b\nExamples:\n  edu-clf predict seeds/000_a2250ef0bda6fe1b.txt\n  edu-clf profile seeds/ --by region\n"
+         "  edu-clf report seeds/ --out seeds.html\n  edu-clf COMMAND --help",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -49,10 +74,14 @@ def fail(message: str, code: int = 1) -> None:
 def handle_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        previous = _catch_sigterm()
         try:
             with warnings.catch_warnings():
                 warnings.showwarning = _show_warning
-                return func(*args, **kwargs)
+                result = func(*args, **kwargs)
+                if sys.stdout is not None:
+                    sys.stdout.flush()  # a full disk shows here, as one line, not at exit
+                return result
         except EduClfError as exc:
             if STATE["debug"]:
                 raise
@@ -60,10 +89,56 @@ def handle_errors(func: Callable) -> Callable:
         except KeyboardInterrupt:
             typer.echo("edu-clf: interrupted; nothing was written", err=True)
             raise typer.Exit(130)
+        except Terminated:
+            typer.echo("edu-clf: terminated (SIGTERM); nothing was written", err=True)
+            raise typer.Exit(143)
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0)
+        except OSError as exc:  # ENOSPC, EIO, EFBIG …: writing the output failed
+            if STATE["debug"]:
+                raise
+            import errno
+            writing = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS)
+            if writing:
+                _drop_stdout()
+            where = f"{exc.filename}: " if isinstance(exc.filename, str) else ""
+            fail(f"{where}{'cannot write the output: ' if writing else ''}{exc.strerror or exc}")
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
     return wrapper
+
+
+def _on_sigterm(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up runs undisturbed by further SIGTERMs
+    raise Terminated()
+
+
+def _catch_sigterm():
+    """SIGTERM unwinds the run like Ctrl-C (temp files removed, exit 143); main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _drop_stdout() -> None:
+    """After a failed write to stdout, send what is still buffered nowhere (no second error at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def _labeler(model: Optional[Path], trust_pickle: bool, explain: int):
+    """The model to label with: the runtime artifact (no scikit-learn) unless explanations are asked
+    for or --model names a full model file."""
+    from edu_clf.pipeline import load_predictor
+    if explain and (model is None or model.suffix == ".npz"):
+        from edu_clf.config import default_model_path
+        model = default_model_path() if model is None else model.with_suffix(".skops")
+    return load_predictor(model, trust_pickle=trust_pickle)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -88,8 +163,11 @@ def main_options(
     STATE["quiet"] = quiet
 
 
-INPUTS_HELP = ("Report files (.txt in UTF-8/GB18030/UTF-16, .html, .docx, guide-format .jsonl), folders "
-               "(searched recursively for .txt/.html/.docx reports), or - for standard input.")
+RAW_CSV_HELP = ("With --format csv: write cells as they are. By default a cell starting with =, +, -, @, tab "
+                "or CR gets a leading ' so that a spreadsheet does not run it as a formula.")
+INPUTS_HELP = ("Report files (.txt in UTF-8/GB18030/UTF-16, .html, .docx, .pdf, .doc/.wps, guide-format .jsonl), "
+               "folders (searched recursively for .txt/.html/.docx/.pdf/.doc/.wps reports; other files are "
+               "named on stderr), or - for standard input.")
 
 
 def report_skipped(skipped: list[Skipped]) -> None:
@@ -108,10 +186,14 @@ def segment(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
     skip_errors: Annotated[bool, typer.Option("--skip-errors", help="Skip unreadable files (listed on stderr) "
                                                                      "instead of stopping.")] = False,
+    raw_csv: Annotated[bool, typer.Option("--raw-csv", help=RAW_CSV_HELP)] = False,
 ) -> None:
     """Split reports into outline items with their context (title, heading path).
 
-    Example: edu-clf segment seeds/002_faffd9a2ed2f71c6.txt --format jsonl > items.jsonl
+    \b
+    Examples:
+      edu-clf segment seeds/002_faffd9a2ed2f71c6.txt
+      edu-clf segment reports/ --format jsonl > items.jsonl
     """
     from edu_clf.io import iter_input_paths
     from edu_clf.report.writers import check_writable
@@ -123,6 +205,7 @@ def segment(
     # file is written atomically and simply discarded on error (memory stays flat either way)
     docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=out is None,
                           warn=warn)
+    source = _with_path(None, inputs)   # each row names its source file
     with open_output(out) as stream:
         if format is Format.table:
             writer = TableWriter(stream, [("doc_id", 24), ("item", 4), ("heading", 24), ("text", 60)])
@@ -133,12 +216,12 @@ def segment(
             jw = JsonlWriter(stream)
             for doc in docs:
                 for it in doc.items:
-                    jw.row(it.to_dict(labels=False))
+                    jw.row({**it.to_dict(labels=False), "path": source.path_of(doc.doc_id)})
         else:
-            cw = CsvWriter(stream, ["doc_id", "item", "title", "headings", "text"])
+            cw = CsvWriter(stream, ["doc_id", "item", "title", "headings", "text", "path"], raw=raw_csv)
             for doc in docs:
                 for it in doc.items:
-                    cw.row(it.to_dict(labels=False))
+                    cw.row({**it.to_dict(labels=False), "path": source.path_of(doc.doc_id)})
     report_skipped(skipped)
 
 
@@ -150,9 +233,21 @@ def validate(
 ) -> None:
     """Check labeled files against configs/labels.toml: fields, ids, duplicates.
 
-    Errors name the file and line. Exit code 0 when every file is valid.
+    Every error is listed (file:line). Prediction output (kind_score/topic_score) is refused unless each
+    line says "checked": true. Exit code 0 when every file is valid.
+
+    \b
+    Examples:
+      edu-clf validate seeds/labels.jsonl
+      edu-clf validate corpus/labels/*.jsonl my_labels.csv
     """
-    count = len(read_labeled(data, load_label_schema()))
+    from edu_clf.io.corpus import check_labeled
+
+    count, problems = check_labeled(data, load_label_schema())
+    if problems:
+        for problem in problems:
+            typer.echo(f"edu-clf: error: {problem.describe()}", err=True)
+        fail(f"{len(problems)} error(s) in {len(data)} file(s); {count} item(s) valid")
     typer.echo(f"ok: {count} labeled items in {len(data)} file(s)")
 
 
@@ -180,6 +275,51 @@ SetOption = Annotated[Optional[list[str]], typer.Option(
     "--set", help="Override a config key, e.g. --set model.C=2 --set features.text_chars=false (repeatable).")]
 
 
+class Names(str, Enum):
+    id = "id"
+    zh = "zh"
+
+
+MetaOption = Annotated[Optional[Path], typer.Option(
+    "--meta", help="Sidecar CSV of report metadata: a path (or doc_id) column, then region, year, genre and any "
+                   "columns of yours; its values override what is read from the reports.")]
+NamesOption = Annotated[Names, typer.Option("--names", help="Label names: id (achievement, teachers …) or zh "
+                                            "(configs/labels.toml's Chinese names).")]
+ExcelOption = Annotated[bool, typer.Option("--excel", help="CSV for Excel: UTF-8 with a BOM and CRLF line ends.")]
+
+
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+class PartitionFormat(str, Enum):
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+def _meta_reader(meta: Optional[Path], inputs: list[str]):
+    """The per-document metadata reader, with the --meta sidecar applied when given."""
+    from edu_clf.io import iter_input_paths
+    from edu_clf.segment.meta import MetaReader, read_sidecar
+
+    with warnings.catch_warnings():   # the skipped files are reported once, by the command itself
+        warnings.simplefilter("ignore")
+        paths = list(iter_input_paths(inputs)) if inputs else []
+    return MetaReader(read_sidecar(meta) if meta is not None else None, paths)
+
+
+def _with_path(meta_of, inputs: list[str]):
+    """meta_of with the source `path` column first (edu_clf.pipeline.WithPath)."""
+    from edu_clf.io import iter_input_paths
+    from edu_clf.pipeline import WithPath
+
+    with warnings.catch_warnings():   # the skipped files are reported once, by the command itself
+        warnings.simplefilter("ignore")
+        paths = list(iter_input_paths(inputs)) if inputs else []
+    return WithPath(meta_of, paths)
+
+
 class ModelFormat(str, Enum):
     skops = "skops"
     joblib = "joblib"
@@ -202,10 +342,21 @@ def train(
                                      "documents one at a time, the written corpus one writer at a time, every "
                                      "robustness view) and store the scores in the model's metadata.")] = True,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Cross-validation folds fitted in parallel.")] = 1,
+    only: Annotated[bool, typer.Option("--only", help="Train on the given files alone (default: they are added "
+                                       "to the config's [data] train, the shipped training data).")] = False,
+    user_weight: Annotated[float, typer.Option("--user-weight", min=0.0, help="Sample weight of items with "
+                                               "source user (others 1).")] = 1.0,
+    silver_weight: Annotated[float, typer.Option("--silver-weight", min=0.0, help="Sample weight of items with "
+                                                 "source silver (edu-clf bootstrap's rule labels).")] = 1.0,
 ) -> None:
     """Train a model on labeled items and write it atomically, with its metadata.
 
-    Example: edu-clf train my_labels.jsonl --out models/mine.skops --set model.C=2
+    Files given are added to the shipped training data unless --only.
+
+    \b
+    Examples:
+      edu-clf train my_labels.jsonl --out models/mine.skops --user-weight 2
+      edu-clf train my_labels.jsonl --only --no-cv --out models/mine.skops
     """
     from edu_clf.config import load_label_schema, load_train_config
     from edu_clf.report.writers import check_writable
@@ -214,20 +365,60 @@ def train(
 
     cfg = load_train_config(config, set_ or [])
     schema = load_label_schema()
-    paths = list(data) if data else default_data_paths(cfg)
+    paths = _training_paths(data, cfg, only)
     items = load_training_items(paths, schema)
+    if data and not only:
+        _say_added(items, paths, data)
+    if cfg.features.min_df > len(items):
+        raise ConfigError(f"features.min_df={cfg.features.min_df} is more than the {len(items)} training "
+                          f"items: no term could be kept", hint="lower it, e.g. --set features.min_df=2")
     progress(f"training on {len(items)} items from {len(paths)} file(s)")
     target = out or Path.cwd() / Path(cfg.data.model).name
     if out is None:
         progress(f"no --out given: the model goes to {target} (the shipped model is never overwritten)")
     check_writable(target, paths)
-    model = train_model(items, cfg, schema, paths, cv=cv, progress=progress, jobs=jobs)
+    from edu_clf.model.train import source_weights
+    weights = source_weights(items, {"user": user_weight, "silver": silver_weight})
+    model = train_model(items, cfg, schema, paths, cv=cv, progress=progress, jobs=jobs, sample_weight=weights)
     save_model(model, target, format.value)
-    cv_scores = model.meta.metrics.get("cv", {})
-    if "kind" in cv_scores:
-        typer.echo(f"{cv_scores['method']} CV: kind macro-F1 {cv_scores['kind']['macro_f1']:.3f}, "
-                   f"topic macro-F1 {cv_scores['topic']['macro_f1']:.3f}")
-    typer.echo(f"wrote {target}")
+    runtime = None
+    if model.estimator.engine == "fast" and model.estimator.classifier == "logreg" and target.suffix != ".npz":
+        from edu_clf.model.export import export_runtime, runtime_path_for
+        runtime = export_runtime(model, runtime_path_for(target))
+    for key, name in (("cv", "seed documents held out one at a time"),
+                      ("cv_written", "written corpus held out one writer at a time")):
+        scores = model.meta.metrics.get(key, {})
+        if "kind" in scores:
+            typer.echo(f"{name}: kind macro-F1 {scores['kind']['macro_f1']:.3f}, "
+                       f"topic macro-F1 {scores['topic']['macro_f1']:.3f}")
+    typer.echo(f"wrote {target}" + (f" and its runtime artifact {runtime}" if runtime else ""))
+
+
+def _training_paths(data: list[Path] | None, cfg, only: bool) -> list[Path]:
+    """The files `train` reads: the given ones added to the config's [data] train (said on stderr), or
+    the given ones alone with --only, or the config's when none are given."""
+    from edu_clf.model.train import default_data_paths
+
+    if not data:
+        if only:
+            raise UsageError("--only needs labeled files to train on")
+        return default_data_paths(cfg)
+    if only:
+        return list(data)
+    shipped = default_data_paths(cfg)
+    known = {p.resolve() for p in shipped}
+    return shipped + [p for p in data if p.resolve() not in known]
+
+
+def _say_added(items: list, paths: list[Path], data: list[Path]) -> None:
+    """After the data loaded: say on stderr that the given files were added to the shipped data."""
+    given = {p.resolve() for p in data}
+    shipped = [p for p in paths if p.resolve() not in given]
+    n_given = len(read_labeled([p for p in paths if p.resolve() in given], load_label_schema()))
+    if n_given == 0:
+        raise EduClfError("the given training data is empty", ", ".join(map(str, data)))
+    warn(f"adding {n_given} item(s) from {len(data)} file(s) to the shipped training data ({len(items) - n_given} "
+         f"items in {len(shipped)} file(s) of the config's [data] train); --only trains on yours alone")
 
 
 @app.command()
@@ -248,13 +439,26 @@ def evaluate(
     json_: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write misclassified items as JSONL here.")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the confusion matrices into this PNG.")] = None,
+    issues: Annotated[bool, typer.Option("--issues", help="List items whose given label is likely wrong, ranked "
+                                         "(confident learning on out-of-fold scores, folds grouped by writer / "
+                                         "document), with the given label, the suggested one and the score.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="With --issues: write them as JSONL here.")] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="With --issues: grouped folds.")] = 5,
 ) -> None:
-    """Score a model on held-out gold items, or cross-validate a config.
+    """Score a model on held-out gold items, or cross-validate a config, or find likely label errors.
 
-    Examples: edu-clf evaluate seeds/labels.jsonl --model models/mine.skops
-              edu-clf evaluate seeds/labels.jsonl corpus/labels/*.jsonl --cv --views all -j 2
-              edu-clf evaluate seeds/labels.jsonl --cv --set features.context=false
+    \b
+    Examples:
+      edu-clf evaluate seeds/labels.jsonl --model models/mine.skops
+      edu-clf evaluate seeds/labels.jsonl corpus/labels/*.jsonl --cv --views all -j 2
+      edu-clf evaluate seeds/labels.jsonl --cv --set features.context=false
+      edu-clf evaluate my_labels.jsonl corpus/labels/*.jsonl --issues --out issues.jsonl
     """
+    if issues:
+        if model is not None or cv:
+            raise UsageError("--issues trains its own out-of-fold models from the config: drop --model / --cv")
+        _evaluate_issues(data, config, set_ or [], out, folds)
+        return
     from edu_clf.config import load_label_schema, load_train_config
     from edu_clf.model.evaluate import cross_validate_views, evaluate_estimator, format_evaluation, format_views
     from edu_clf.model.persist import load_model
@@ -264,6 +468,8 @@ def evaluate(
 
     check_writable(errors, data, "--errors")
     check_writable(plot, data, "--plot")
+    if cv or config is not None or set_:
+        load_train_config(config, set_ or [])  # a bad --config / --set stops here, before any reading
     schema = load_label_schema()
     items = load_training_items(data, schema) if cv else read_labeled(data, schema)
     if not items:
@@ -317,6 +523,37 @@ def evaluate(
         plot_confusion(result, plot)
 
 
+def _evaluate_issues(data: list[Path], config: Optional[Path], overrides: list[str], out: Optional[Path],
+                     folds: int) -> None:
+    """evaluate --issues: ranked likely label errors, as a table on stdout or JSONL in --out."""
+    from edu_clf.config import load_train_config
+    from edu_clf.model.issues import find_item_label_issues
+    from edu_clf.model.train import build_estimator, load_training_items
+    from edu_clf.report.writers import check_writable
+
+    check_writable(out, data)
+    items = load_training_items(data, load_label_schema())
+    cfg = load_train_config(config, overrides)
+    try:
+        found = find_item_label_issues(build_estimator(cfg), items, folds,
+                                       progress=lambda i, n: progress(f"out-of-fold fold {i}/{n}"))
+    except ValueError as exc:
+        raise EduClfError(str(exc), ", ".join(map(str, data))) from None
+    with open_output(out) as stream:
+        if out is not None:
+            jw = JsonlWriter(stream)
+            for record in found:
+                jw.row(record)
+        else:
+            writer = TableWriter(stream, [("rank", 4), ("task", 5), ("doc_id", 22), ("item", 4), ("given", 18),
+                                          ("suggested", 18), ("score", 6), ("text", 40)])
+            for r in found:
+                writer.row([str(r["rank"]), r["task"], r["doc_id"], str(r["item"]), r["given"], r["suggested"],
+                            f"{r['score']:.3f}", r["text"]])
+    progress(f"{len(found)} likely label error(s) among {len(items)} items (score: the out-of-fold probability "
+             f"of the given label; lowest first)")
+
+
 @app.command()
 @handle_errors
 def predict(
@@ -337,17 +574,42 @@ def predict(
                                                                      "instead of stopping.")] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Items labeled per batch; memory stays "
                                             "flat whatever the input size.")] = 2000,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for large inputs.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for large inputs (at most "
+                                      "one per CPU and per input file).")] = 1,
+    raw_csv: Annotated[bool, typer.Option("--raw-csv", help=RAW_CSV_HELP)] = False,
+    meta: MetaOption = None,
+    names: NamesOption = Names.id,
+    excel: ExcelOption = False,
+    engine: Annotated[Engine, typer.Option("--engine", help="local: this process (and --jobs workers); dask: "
+                                           "partitions on a Dask cluster, one file each in the --out folder "
+                                           "with a manifest (needs the extra edu-clf[dask]).")] = Engine.local,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="With --engine dask: the scheduler's "
+                                                     "address (tcp://HOST:8786); default: a LocalCluster of "
+                                                     "--jobs workers here.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="With --engine dask: keep the partitions in --out "
+                                         "that the manifest verifies (sha256), label the rest.")] = False,
+    partition_size: Annotated[int, typer.Option("--partition-size", min=1, help="With --engine dask: items per "
+                                                "partition (documents are never split).")] = 20000,
+    partition_format: Annotated[PartitionFormat, typer.Option("--partition-format", help="With --engine dask: "
+                                                              "jsonl (the lines of --format jsonl) or parquet "
+                                                              "(pyarrow).")] = PartitionFormat.jsonl,
 ) -> None:
     """Label every outline item of reports by kind and topic, with scores.
 
-    Examples: edu-clf predict seeds/000_a2250ef0bda6fe1b.txt
-              edu-clf predict reports/ --format jsonl > labels.jsonl
-              edu-clf predict --text "下半年将继续推进校舍改造工程。"
+    Every jsonl/csv row ends with the report's metadata (region, year, period, genre, each with its
+    source: title, body or sidecar). The table fits the terminal; --names zh shows Chinese labels.
+
+    \b
+    Examples:
+      edu-clf predict seeds/000_a2250ef0bda6fe1b.txt
+      edu-clf predict seeds/ --top-k 3 --names zh
+      edu-clf predict reports/ --format jsonl > labels.jsonl
+      edu-clf predict reports/ --format csv --excel --top-k 2 --explain 3 --out labels.csv
+      edu-clf predict reports/ --meta meta.csv --format jsonl -q > labels.jsonl
+      edu-clf predict --text "下半年将继续推进校舍改造工程。"
     """
     from edu_clf.io import iter_input_paths, report_kind
-    from edu_clf.model.persist import load_model
-    from edu_clf.model.predict import text_item
+    from edu_clf.runtime.predict import text_item
     from edu_clf.pipeline import jsonl_of, predict_files, predict_items, predict_stream
     from edu_clf.pipeline import check_inputs, no_items_message
 
@@ -357,8 +619,18 @@ def predict(
         raise UsageError("give report files/folders, or --text \"...\" (one of the two)")
     if text is not None and not text.strip():
         raise UsageError("--text is empty; give the item's text")
+    if engine is Engine.dask:
+        return _predict_on_dask(inputs, text, out, format, model, trust_pickle, scheduler, jobs, resume,
+                                partition_size, partition_format.value, skip_errors, top_k, explain, chunk_size,
+                                meta)
+    elif resume or scheduler is not None:
+        raise UsageError("--resume and --scheduler go with --engine dask")
     check_writable(out, [*inputs, *iter_input_paths(inputs)] if inputs and out is not None else ())
-    trained = load_model(model, trust_pickle=trust_pickle)
+    from edu_clf.report.progress import Progress
+    from edu_clf.report.rows import doc_and_line, write_predictions
+
+    meta_of = _with_path(_meta_reader(meta, inputs or []), inputs or [])   # every row names its source file
+    trained = _labeler(model, trust_pickle, explain)
     if text is not None:
         predictions = iter(predict_items(trained, [text_item(text)], top_k=top_k, explain=explain))
     else:
@@ -377,40 +649,46 @@ def predict(
             # JSON lines are made by the workers too: the parent only writes
             predictions = predict_files(trained, paths, config, jobs, top_k=top_k, explain=explain,
                                         on_error=on_error, on_empty=lambda path: warn(no_items_message(path)),
-                                        render=jsonl_of if format is Format.jsonl else None)
+                                        render=doc_and_line if format is Format.jsonl else None)
         else:
-            # as for segment: a pre-read only when writing to stdout
-            docs = iter_documents(paths, config, skip_errors=skip_errors, skipped=skipped, precheck=out is None,
-                                  warn=warn)
+            # as for segment: a pre-read only when writing several files to stdout (one file streams at once)
+            docs = iter_documents(paths, config, skip_errors=skip_errors, skipped=skipped,
+                                  precheck=out is None and len(paths) > 1, warn=warn)
             predictions = predict_stream(trained, docs, chunk_size=chunk_size, top_k=top_k, explain=explain,
                                          jobs=jobs)
-    count = 0
-    with open_output(out) as stream:
-        if format is Format.table:
-            writer = TableWriter(stream, [("doc_id", 22), ("item", 4), ("kind", 11), ("topic", 18),
-                                          ("score", 9), ("text", 40)])
-            for p in predictions:
-                writer.row([p.doc_id, str(p.item), p.kind, p.topic, f"{p.kind_score:.2f}/{p.topic_score:.2f}",
-                            p.text])
-                count += 1
-        elif format is Format.jsonl:
-            jw = JsonlWriter(stream)
-            for p in predictions:
-                jw.row(p if isinstance(p, str) else p.to_dict())
-                count += 1
-        else:
-            columns = ["doc_id", "item", "title", "headings", "text", "kind", "kind_score", "topic", "topic_score"]
-            if top_k > 1:
-                columns += ["kind_top", "topic_top"]
-            if explain:
-                columns += ["explain"]
-            cw = CsvWriter(stream, columns)
-            for p in predictions:
-                cw.row(p.to_dict())
-                count += 1
+    with open_output(out) as stream, Progress(enabled=not STATE["quiet"]) as bar:
+        count = write_predictions(predictions, stream, format.value, load_label_schema(), top_k=top_k,
+                                  explain=explain, meta_of=meta_of if text is None else None,
+                                  meta_columns=meta_of.columns if text is None else (), names=names.value,
+                                  excel=excel, progress=bar, raw_csv=raw_csv)
     if text is None:
         report_skipped(skipped)
         progress(f"labeled {count} items")
+
+
+def _predict_on_dask(inputs, text, out, format, model, trust_pickle, scheduler, jobs, resume, partition_size,
+                     partition_format, skip_errors, top_k, explain, chunk_size, meta) -> None:
+    """`predict --engine dask`: edu_clf.pipeline_dask does the work; this checks the options and prints."""
+    from edu_clf.pipeline_dask import predict_partitioned
+    from edu_clf.report.dask_rows import JsonlRows
+
+    if text is not None:
+        raise UsageError("--engine dask labels files; label one --text without it")
+    if out is None:
+        raise UsageError("--engine dask writes one file per partition: give the folder with --out DIR")
+    if format not in (Format.table, Format.jsonl):
+        raise UsageError(f"--engine dask writes JSONL or Parquet partitions (--partition-format), not "
+                         f"--format {format.value}")
+    if explain and (model is None or model.suffix == ".npz"):   # as _labeler: explanations need the estimator
+        from edu_clf.config import default_model_path
+        model = default_model_path() if model is None else model.with_suffix(".skops")
+    summary = predict_partitioned(inputs, out, model, scheduler=scheduler, jobs=jobs, partition_size=partition_size,
+                                  resume=resume, skip_errors=skip_errors, top_k=top_k, explain=explain,
+                                  chunk_size=chunk_size, output=partition_format, trust_pickle=trust_pickle,
+                                  render=JsonlRows(_with_path(_meta_reader(meta, inputs), inputs)), warn=warn)
+    report_skipped([Skipped(s["path"], s["reason"]) for s in summary.skipped])
+    progress(f"labeled {summary.items} items in {summary.partitions} partition(s) ({summary.resumed} kept from "
+             f"the last run) in {summary.seconds:.1f} s; manifest: {summary.out_dir / 'manifest.json'}")
 
 
 @app.command()
@@ -424,14 +702,20 @@ def report(
                                                    "is clicked (default: configs/report.toml).")] = None,
     skip_errors: Annotated[bool, typer.Option("--skip-errors", help="Skip unreadable files (listed on stderr) "
                                                                      "instead of stopping.")] = False,
+    meta: MetaOption = None,
 ) -> None:
     """Write an HTML page: each report's outline coloured by kind, topics with scores, profiles.
 
-    Example: edu-clf report seeds/ --out seeds.html   (then open seeds.html in a browser)
+    Several reports also get a corpus view: documents × topics heatmap, kind bars, problems by topic,
+    filters (topic, kind, score, region, year, genre), search, sortable tables and a CSV download.
+
+    \b
+    Examples:
+      edu-clf report seeds/ --out seeds.html
+      edu-clf report corpus/written/ --meta meta.csv --out corpus.html
     """
     from edu_clf.config import load_report_config
     from edu_clf.report.html import render_report
-    from edu_clf.model.persist import load_model
     from edu_clf.pipeline import predict_documents
 
     from edu_clf.io import iter_input_paths
@@ -439,19 +723,79 @@ def report(
 
     check_writable(out, [*inputs, *iter_input_paths(inputs)])
     cfg = load_report_config()
-    trained = load_model(model, trust_pickle=trust_pickle)
+    n_explain = cfg.explain_terms if explain is None else explain
+    trained = _labeler(model, trust_pickle, n_explain)
     skipped: list[Skipped] = []
     # every document is labeled before the page is written: no pre-read needed
     docs = iter_documents(inputs, load_segment_config(), skip_errors=skip_errors, skipped=skipped, warn=warn)
-    labeled = list(predict_documents(trained, docs, explain=cfg.explain_terms if explain is None else explain))
-    cv = trained.meta.metrics.get("cv", {})
-    note = (f"模型留一文档交叉验证：类型 macro-F1 {cv['kind']['macro_f1']:.2f}，主题 macro-F1 "
-            f"{cv['topic']['macro_f1']:.2f}") if "kind" in cv else ""
-    page = render_report(labeled, load_label_schema(), cfg, note)
+    labeled = list(predict_documents(trained, docs, explain=n_explain))
+    # the header's accuracy note says what was measured, on what (report/corpus_view.accuracy_note)
+    page = render_report(labeled, load_label_schema(), cfg, meta_of=_meta_reader(meta, inputs),
+                         metrics=trained.meta.metrics)
     with open_output(out) as stream:
         stream.write(page)
     report_skipped(skipped)
     typer.echo(f"wrote {out}: {len(labeled)} document(s), {sum(len(d.predictions) for d in labeled)} items")
+
+
+class ProfileFormat(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+    xlsx = "xlsx"
+
+
+@app.command()
+@handle_errors
+def profile(
+    inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP + " A predictions .jsonl (from `edu-clf predict "
+                                                "--format jsonl`) is read as it is, not labeled again.",
+                                                show_default=False)],
+    by: Annotated[str, typer.Option("--by", help="One row per doc (report), or per region, year, genre, or any "
+                                    "metadata column (period, region_level, a --meta column).")] = "doc",
+    format: Annotated[ProfileFormat, typer.Option("--format", "-f", help="csv, jsonl, parquet (needs pyarrow) or "
+                                                  "xlsx (needs openpyxl or xlsxwriter).")] = ProfileFormat.csv,
+    min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0, help="Leave out items whose kind or "
+                                             "topic score is below this (counted in left_out).")] = 0.0,
+    excel: ExcelOption = False,
+    names: NamesOption = Names.id,
+    meta: MetaOption = None,
+    model: ModelOption = None,
+    trust_pickle: TrustOption = False,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of stdout "
+                                                "(parquet and xlsx need it).")] = None,
+    skip_errors: Annotated[bool, typer.Option("--skip-errors", help="Skip unreadable files (listed on stderr) "
+                                                                     "instead of stopping.")] = False,
+) -> None:
+    """Profile reports: per report (or region, year, genre …) the share of each kind and topic,
+    and the problem and plan items per topic.
+
+    \b
+    Examples:
+      edu-clf profile seeds/ corpus/written/
+      edu-clf profile corpus/written/ --by region --names zh --excel --out regions.csv
+      edu-clf profile labels.jsonl --by year --min-score 0.6
+      edu-clf profile reports/ --meta meta.csv --by province --format xlsx --out by-province.xlsx
+    """
+    from edu_clf.report.profile import build_profile, profile_inputs, write_profile
+    from edu_clf.report.writers import check_writable
+
+    if format in (ProfileFormat.parquet, ProfileFormat.xlsx) and out is None:
+        raise UsageError(f"--format {format.value} is binary; give --out FILE")
+    check_writable(out, inputs) if out is not None else None
+    schema = load_label_schema()
+    skipped: list[Skipped] = []
+    meta_of = _meta_reader(meta, inputs)
+    rows = profile_inputs(inputs, lambda: _labeler(model, trust_pickle, 0), meta_of,
+                          skip_errors=skip_errors, skipped=skipped, warn=warn)
+    result = build_profile(rows, schema, by=by, min_score=min_score,
+                           extra=meta_of.sidecar.columns if meta_of.sidecar else ()).renamed(schema, names.value)
+    binary = format in (ProfileFormat.parquet, ProfileFormat.xlsx)
+    with open_output(out, binary=binary) as stream:
+        write_profile(result, stream, format.value, excel=excel)
+    report_skipped(skipped)
+    progress(f"profiled {sum(r.get('items', r.get('条目数', 0)) for r in result.rows)} items in "
+             f"{len(result.rows)} group(s) by {by}")
 
 
 @app.command()
@@ -461,10 +805,15 @@ def info(
     json_: Annotated[bool, typer.Option("--json", help="Print the metadata as JSON.")] = False,
     trust_pickle: TrustOption = False,
 ) -> None:
-    """Print a model's metadata: versions, label schema, config, training data, CV scores."""
+    """Print a model's metadata: versions, label schema, config, training data, CV scores.
+
+    \b
+    Examples:
+      edu-clf info
+      edu-clf info models/mine.skops --json
+    """
     from edu_clf import kernels
-    from edu_clf.model.persist import load_model
-    meta = load_model(model, trust_pickle=trust_pickle).meta.to_dict()
+    meta = _labeler(model, trust_pickle, 0).meta.to_dict()
     if json_:
         typer.echo(json.dumps(meta, ensure_ascii=False, indent=1))
         return
@@ -475,9 +824,17 @@ def info(
                f"(schema v{meta['label_schema']['schema_version']})")
     typer.echo(f"trained on {data['n_items']} items in {data['n_docs']} documents "
                f"({', '.join(f'{k} {v}' for k, v in data['sources'].items())}); data sha256 {data['sha256'][:16]}…")
-    if "kind" in cv:
-        typer.echo(f"{cv['method']} CV on {cv['n_scored']} items: kind macro-F1 {cv['kind']['macro_f1']:.3f}, "
-                   f"topic macro-F1 {cv['topic']['macro_f1']:.3f}")
+    written = meta["metrics"].get("cv_written", {})
+    for name, scores in (("seed documents", cv), ("written corpus", written)):
+        if "kind" in scores:
+            typer.echo(f"quality, {name} held out ({scores['method']}, {scores['n_scored']} items): kind macro-F1 "
+                       f"{scores['kind']['macro_f1']:.3f}, topic macro-F1 {scores['topic']['macro_f1']:.3f}")
+    views = meta["metrics"].get("views", {})
+    if views:
+        worst = min(views.items(), key=lambda kv: kv[1]["kind_f1"])
+        typer.echo(f"robustness views (traditional, no context, excerpt, page 2 …): lowest kind macro-F1 "
+                   f"{worst[1]['kind_f1']:.3f} ({worst[0]}); `edu-clf info --json` has them all")
+    typer.echo("these are grouped cross-validation figures on our own data; real unseen reports may score lower")
     model_cfg = meta["config"]["model"]
     feats = [k for k in ("text_words", "text_chars", "context", "cues") if meta["config"]["features"][k]]
     typer.echo(f"classifier {model_cfg['classifier']} C={model_cfg['C']}; features: {', '.join(feats)}")
@@ -490,11 +847,166 @@ def stats(
     data: Annotated[list[Path], typer.Argument(help="Labeled JSONL or CSV files.", show_default=False)],
     json_: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
-    """Count labeled items per kind × topic and per source (seed / written)."""
+    """Count labeled items per kind × topic and per source (seed / written).
+
+    \b
+    Examples:
+      edu-clf stats seeds/labels.jsonl corpus/labels/*.jsonl
+      edu-clf stats seeds/labels.jsonl --json
+    """
     from edu_clf.report.stats import corpus_stats, format_stats
     schema = load_label_schema()
     result = corpus_stats(read_labeled(data, schema), schema)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=1) if json_ else format_stats(result, schema))
+
+
+@app.command()
+@handle_errors
+def suggest(
+    inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP + " Guide-format .jsonl items keep their "
+                                                "doc_id and item.", show_default=False)],
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="How many items to suggest.")] = 50,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the JSONL here instead of stdout.")] = None,
+    model: ModelOption = None,
+    trust_pickle: TrustOption = False,
+    labeled: Annotated[Optional[list[Path]], typer.Option("--labeled", help="Labeled files whose items (doc_id, "
+                                                          "item) are skipped (repeatable).")] = None,
+    candidates: Annotated[int, typer.Option("--candidates", min=1, help="Cluster the N×this least certain items "
+                                            "for diversity.")] = 10,
+) -> None:
+    """Unlabeled items whose labels would teach the model most, in the guide's JSONL, ready to label.
+
+    Margin sampling over k-means clusters: the least certain items (smallest gap between the two best
+    labels, both heads), one per cluster of the model's TF-IDF features. Fill in kind and topic, then
+    `edu-clf validate` and `edu-clf train` the file (source: user).
+
+    \b
+    Examples:
+      edu-clf suggest reports/ --n 50 --out to_label.jsonl
+    """
+    from edu_clf.io import iter_input_paths
+    from edu_clf.model.persist import load_model
+    from edu_clf.model.suggest import margins, suggest_indices, suggestion_records
+    from edu_clf.report.writers import check_writable
+
+    check_writable(out, [*inputs, *iter_input_paths(inputs)] if out is not None else ())
+    skip = {(it.doc_id, it.item) for it in read_labeled(labeled or [], load_label_schema())}
+    items = [it for doc in iter_documents(inputs, load_segment_config(), warn=warn) for it in doc.items
+             if (it.doc_id, it.item) not in skip]
+    if not items:
+        raise UsageError("no unlabeled items in the inputs", hint="give report files or guide-format JSONL")
+    trained = load_model(model, trust_pickle=trust_pickle)
+    margin = margins(trained.estimator, items)
+    picks = suggest_indices(trained.estimator, items, n, candidates=candidates, margin=margin)
+    with open_output(out) as stream:
+        jw = JsonlWriter(stream)
+        for record in suggestion_records(items, picks, margin):
+            jw.row(record)
+    progress(f"suggested {len(picks)} of {len(items)} unlabeled items; fill in kind and topic")
+
+
+@app.command()
+@handle_errors
+def bootstrap(
+    inputs: Annotated[list[str], typer.Argument(help=INPUTS_HELP + " Guide-format .jsonl items keep their "
+                                                "doc_id and item.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The silver JSONL file to write (source silver).")],
+    gold: Annotated[Optional[list[Path]], typer.Option("--gold", help="Labeled files to measure the rules' "
+                                                       "coverage and precision on (repeatable).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the measurement as JSON.")] = False,
+) -> None:
+    """Silver labels from structure alone: heading cues, title genre, section position (no model).
+
+    Rules: configs/silver.toml and configs/cues.toml. Items that get both a kind and a topic are written;
+    with --gold, coverage and precision per kind are measured against the gold labels of the same items.
+    Train on them below gold: edu-clf train silver.jsonl --silver-weight 0.3
+
+    \b
+    Examples:
+      edu-clf bootstrap reports/ --out silver.jsonl --gold seeds/labels.jsonl
+    """
+    from edu_clf.config import load_cues, load_silver_rules
+    from edu_clf.io import iter_input_paths
+    from edu_clf.model.bootstrap import format_quality, silver_labels, silver_quality, silver_records
+    from edu_clf.report.writers import check_writable
+
+    check_writable(out, [*inputs, *iter_input_paths(inputs), *(gold or [])])
+    schema = load_label_schema()
+    cues, rules = load_cues(), load_silver_rules()
+    items = [it for doc in iter_documents(inputs, load_segment_config(), warn=warn) for it in doc.items]
+    labels = silver_labels(items, cues, rules)
+    records = silver_records(items, labels)
+    with open_output(out) as stream:
+        jw = JsonlWriter(stream)
+        for record in records:
+            jw.row(record)
+    typer.echo(f"wrote {out}: {len(records)} of {len(items)} items got a silver kind and topic")
+    if gold:
+        truth = {(it.doc_id, it.item): it for it in read_labeled(gold, schema)}
+        pairs = [(truth[(it.doc_id, it.item)], s) for it, s in zip(items, labels) if (it.doc_id, it.item) in truth]
+        if not pairs:
+            raise UsageError("no input item is in the --gold files (matched by doc_id and item)",
+                             hint="give the gold files of the same reports")
+        quality = silver_quality([g for g, _ in pairs], [s for _, s in pairs], schema.kind_ids)
+        typer.echo(json.dumps(quality, ensure_ascii=False, indent=1) if json_ else format_quality(quality))
+
+
+@app.command()
+@handle_errors
+def tune(
+    data: Annotated[Optional[list[Path]], typer.Argument(
+        help="Labeled JSONL or CSV files (default: the config's [data] train).", show_default=False)] = None,
+    budget: Annotated[int, typer.Option("--budget", "-b", min=1, help="Candidate configs drawn (successive "
+                                        "halving keeps the best third on ever more items).")] = 9,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the best config here as TOML, ready "
+                                                "for `edu-clf train --config`.")] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="GroupKFold folds (writer / document groups).")] = 3,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Fits in parallel.")] = 1,
+    compare: Annotated[bool, typer.Option("--compare/--no-compare", help="Then score the best and the base "
+                                          "config by grouped CV on all items.")] = True,
+) -> None:
+    """Search the config's knobs (C, context_weight, cue_weight, min_df, context_dropout) by grouped CV.
+
+    HalvingRandomSearchCV with GroupKFold over writer / document groups; the score is the mean of kind and
+    topic macro-F1. Prints the leaderboard and writes the best config.
+
+    \b
+    Examples:
+      edu-clf tune --budget 9 --out best.toml
+      edu-clf train --config best.toml
+    """
+    from edu_clf.config import load_train_config
+    from edu_clf.model import tune as tuning
+    from edu_clf.model.train import build_estimator, default_data_paths, load_training_items
+    from edu_clf.report.writers import check_writable
+
+    cfg = load_train_config(config, set_ or [])
+    paths = list(data) if data else default_data_paths(cfg)
+    check_writable(out, paths)
+    items = load_training_items(paths, load_label_schema())
+    progress(f"tuning on {len(items)} items from {len(paths)} file(s): {budget} candidate(s), {folds} grouped folds")
+    try:
+        result = tuning.tune(build_estimator(cfg), items, budget=budget, n_folds=folds, random_state=cfg.seed,
+                             n_jobs=jobs)
+    except ValueError as exc:
+        raise EduClfError(str(exc), ", ".join(map(str, paths))) from None
+    typer.echo(tuning.format_leaderboard(result))
+    best = tuning.tuned_config(cfg, result.best_params)
+    typer.echo("best: " + ", ".join(f"{k}={v}" for k, v in result.best_params.items()))
+    if compare:
+        scores = {name: tuning.grouped_cv_scores(build_estimator(c).set_params(calibration="none"), items, folds)
+                  for name, c in (("base", cfg), ("best", best))}
+        for name, s in scores.items():
+            typer.echo(f"{name}: {folds}-fold grouped CV kind macro-F1 {s['kind']:.3f}, topic macro-F1 "
+                       f"{s['topic']:.3f}")
+    if out is not None:
+        header = (f"edu-clf tune: best of {budget} candidate(s) by {folds}-fold grouped CV on {len(items)} items\n"
+                  + ", ".join(f"{k}={v}" for k, v in result.best_params.items()))
+        with open_output(out) as stream:
+            stream.write(tuning.config_toml(best, header))
+        typer.echo(f"wrote {out}")
 
 
 def main(args: list[str] | None = None) -> None:

@@ -91,6 +91,138 @@ def _parse_segment_config(path: Path, mtime_ns: int, size: int) -> SegmentConfig
         raise ConfigError(f"missing key {exc} in the segment config", path) from None
 
 
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Bounds on what edu-clf reads ([limits] in configs/segment.toml)."""
+
+    max_input_bytes: int = 256 * 1024 * 1024   # a report, a labeled file, stdin, one JSONL line
+    max_model_bytes: int = 2 * 1024 * 1024 * 1024   # decompressed members of a .skops file
+
+
+def load_limits(path: str | Path | None = None) -> LimitsConfig:
+    """The read limits; the [limits] table of configs/segment.toml (read again when the file changes)."""
+    file = Path(path) if path else config_dir() / "segment.toml"
+    try:
+        stat = file.stat()
+    except OSError:
+        return _parse_limits(file, 0, 0)
+    return _parse_limits(file, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parse_limits(path: Path, mtime_ns: int, size: int) -> LimitsConfig:
+    raw = _read_toml(path).get("limits", {})
+    limits = _build(LimitsConfig, raw, "limits.") if isinstance(raw, dict) else None
+    if limits is None or limits.max_input_bytes < 1 or limits.max_model_bytes < 1:
+        raise ConfigError("[limits] must hold positive byte counts", path)
+    return limits
+
+
+# ---------------------------------------------------------------- PDF and Word readers
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    max_decompressed_bytes: int
+    max_member_bytes: int
+
+
+@dataclass(frozen=True)
+class LayoutRules:
+    paragraph_start: tuple[str, ...]
+    sentence_end: str
+    end_matter: tuple[str, ...]
+    body_chars: int
+
+
+@dataclass(frozen=True)
+class PdfRules:
+    page_number: tuple[str, ...]
+    edge_lines: int
+    repeat_share: float
+    min_text_chars: int
+    full_line_slack: float
+    indent_chars: float
+    paragraph_gap: float
+
+
+@dataclass(frozen=True)
+class DocxRules:
+    table_cell_separator: str
+    table_row_separator: str
+
+
+@dataclass(frozen=True)
+class DocRules:
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    """How PDF and Word files are read (configs/read.toml)."""
+
+    limits: ReadLimits
+    layout: LayoutRules
+    pdf: PdfRules
+    docx: DocxRules
+    doc: DocRules
+
+
+def load_read_config(path: str | Path | None = None) -> ReadConfig:
+    """The PDF / Word readers' config (read again only when the file changes)."""
+    file = Path(path) if path else config_dir() / "read.toml"
+    try:
+        stat = file.stat()
+    except OSError:
+        return _parse_read_config(file, 0, 0)  # _read_toml reports the error
+    return _parse_read_config(file, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parse_read_config(path: Path, mtime_ns: int, size: int) -> ReadConfig:
+    try:
+        config = _build(ReadConfig, _read_toml(path), "")
+    except ConfigError as exc:
+        raise ConfigError(exc.message, path) from None
+    if config.limits.max_decompressed_bytes < 1 or config.limits.max_member_bytes < 1:
+        raise ConfigError("[limits] must hold positive byte counts", path)
+    return config
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """How copied text is put right before segmenting ([prepare] in configs/segment.toml; edu_clf/segment/prepare.py)."""
+
+    wrap_min_lines: int = 6             # fewer candidate lines than this: never taken as hard-wrapped
+    wrap_share: float = 0.5             # share of lines near the wrap width that makes a text hard-wrapped
+    wrap_max_width: int = 120           # display columns (a Han character is 2); wider lines are paragraphs
+    wrap_tolerance: float = 0.15        # a line this much shorter than the wrap width still ends a wrap
+    page_break: tuple[str, ...] = ()    # lines that are page breaks: the lines around them may be one sentence
+    block_heads: tuple[str, ...] = ()   # a line that starts a preview block (摘要, 内容预览): the block goes
+    block_max_lines: int = 3
+    compilation_title: tuple[str, ...] = ()   # 《…汇编(5篇)》: a title that announces several reports
+    toc_heads: tuple[str, ...] = ()     # 目录
+    line_end: str = "。！？；：…”’）)】》!?;:"   # a line ending in one of these ends a sentence
+
+
+def load_prepare_config(path: str | Path | None = None) -> PrepareConfig:
+    """The [prepare] table of configs/segment.toml (read again when the file changes)."""
+    file = Path(path) if path else config_dir() / "segment.toml"
+    try:
+        stat = file.stat()
+    except OSError:
+        return _parse_prepare(file, 0, 0)
+    return _parse_prepare(file, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parse_prepare(path: Path, mtime_ns: int, size: int) -> PrepareConfig:
+    raw = _read_toml(path).get("prepare", {})
+    if not isinstance(raw, dict):
+        raise ConfigError("[prepare] must be a table", path)
+    return _build(PrepareConfig, raw, "prepare.")
+
+
 # ---------------------------------------------------------------- labels
 
 
@@ -194,7 +326,8 @@ class CVConfig:
 @dataclass(frozen=True)
 class DataConfig:
     train: tuple[str, ...] = ()     # globs relative to the project root
-    model: str = "models/default.skops"   # where `train` writes and `predict` reads by default
+    model: str = "models/default.skops"   # the full estimator: `evaluate`, `--explain`, retraining
+    runtime: str = "models/default.npz"   # the numpy-only artifact `predict`, `report` and `info` read
 
 
 @dataclass(frozen=True)
@@ -230,10 +363,65 @@ def _build(cls: type, raw: dict[str, Any], where: str) -> Any:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}{f.name} must be a table")
             value = _build(hint, value, f"{where}{f.name}.")
-        elif typing.get_origin(hint) is tuple:
-            value = tuple(value)
+        else:
+            value = _typed(value, hint, f"{where}{f.name}")
         kwargs[f.name] = value
     return cls(**kwargs)
+
+
+def _typed(value: Any, hint: Any, name: str) -> Any:
+    """`value` checked against the field's type (an int is a float; nothing else is coerced)."""
+    args = typing.get_args(hint)
+    if type(None) in args:
+        if value is None:
+            return None
+        rest = [a for a in args if a is not type(None)]
+        hint, args = rest[0], typing.get_args(rest[0])
+    origin = typing.get_origin(hint)
+    ok: bool
+    if hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
+            and abs(value) != float("inf")
+        value = float(value) if ok else value
+    elif hint is str:
+        ok = isinstance(value, str)
+    elif origin is tuple:
+        ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    elif origin is dict:
+        ok = isinstance(value, dict)
+    else:
+        ok = True
+    if not ok:
+        want = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
+            hint, "a list of strings" if origin is tuple else "a table" if origin is dict else str(hint))
+        raise ConfigError(f"{name}={value!r} must be {want}")
+    return value
+
+
+# (section, key): (lowest allowed, lowest is allowed too, highest or None) for numeric training keys
+RANGES: dict[tuple[str, str], tuple[float, bool, float | None]] = {
+    ("features", "word_ngram_max"): (1, True, None), ("features", "char_ngram_max"): (1, True, None),
+    ("features", "min_df"): (1, True, None), ("features", "max_df"): (0, False, 1.0),
+    ("features", "context_weight"): (0, True, None), ("features", "cue_weight"): (0, True, None),
+    ("model", "C"): (0, False, None), ("model", "max_iter"): (1, True, None), ("model", "tol"): (0, False, None),
+    ("model", "topic_tol"): (0, False, None), ("cv", "n_folds"): (2, True, None),
+    ("cv", "max_leave_one_out_docs"): (0, True, None),
+}
+
+
+def _check_ranges(config: "TrainConfig") -> None:
+    for (section, key), (low, inclusive, high) in RANGES.items():
+        value = getattr(getattr(config, section), key)
+        if value is None:
+            continue
+        if value < low or (value == low and not inclusive) or (high is not None and value > high):
+            bound = f"{'at least' if inclusive else 'greater than'} {low}" + (f" and at most {high}" if high else "")
+            raise ConfigError(f"{section}.{key}={value!r}; must be {bound}")
 
 
 def _parse_value(text: str) -> Any:
@@ -263,6 +451,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...])
 
 def train_config_from_dict(raw: dict[str, Any]) -> TrainConfig:
     config = _build(TrainConfig, raw, "")
+    _check_ranges(config)
     if config.tokenizer.backend not in ("rjieba", "jieba"):
         raise ConfigError(f"tokenizer.backend={config.tokenizer.backend!r}; allowed: rjieba, jieba")
     if config.model.classifier not in ("logreg", "linear_svc"):
@@ -289,6 +478,18 @@ def train_config_from_dict(raw: dict[str, Any]) -> TrainConfig:
             or config.features.cues):
         raise ConfigError("features: at least one feature block must be on")
     return config
+
+
+def default_runtime_path() -> Path:
+    """The shipped runtime artifact named in configs/default.toml ([data] runtime)."""
+    return project_root() / load_train_config().data.runtime
+
+
+def file_hashes() -> dict[str, str]:
+    """sha256 of the config files a model's features and labels depend on (recorded in model files)."""
+    import hashlib
+    return {name: hashlib.sha256((config_dir() / name).read_bytes()).hexdigest()
+            for name in ("labels.toml", "cues.toml", "segment.toml")}
 
 
 def default_model_path() -> Path:
@@ -352,11 +553,62 @@ def load_cues(path: str | Path | None = None) -> CueLexicons:
         raise ConfigError(f"malformed cue lexicons: {exc}", where) from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+MAX_CONFIG_BYTES = 4 * 1024 * 1024   # a config file larger than this is not a config file
+
+
+# ---------------------------------------------------------------- silver-label rules
+
+
+@dataclass(frozen=True)
+class SilverRules:
+    """Rules of `edu-clf bootstrap` (configs/silver.toml): extra heading cues per kind, titles that
+    give no kind, the section-position rule, topic words."""
+
+    heading_extra: dict[str, tuple[str, ...]]
+    mixed_titles: tuple[str, ...]
+    position_rule: bool
+    topics: dict[str, tuple[str, ...]]
+
+
+def load_silver_rules(path: str | Path | None = None) -> SilverRules:
+    where = Path(path) if path else config_dir() / "silver.toml"
+    raw = _read_toml(where)
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        kind = raw["kind"]
+        return SilverRules(heading_extra={k: tuple(v) for k, v in kind["heading_extra"].items()},
+                           mixed_titles=tuple(kind["mixed_titles"]), position_rule=bool(kind["position_rule"]),
+                           topics={k: tuple(v) for k, v in raw["topic"].items()})
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise ConfigError(f"malformed silver rules: missing or bad {exc}", where) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import os
+    import stat as stat_
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ConfigError("config file not found", path) from None
+    except IsADirectoryError:
+        raise ConfigError("is a folder, not a config file", path, hint="give a .toml file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config: {exc.strerror}", path) from None
+    mode = os.fstat(fd).st_mode
+    if not stat_.S_ISREG(mode):
+        os.close(fd)
+        if stat_.S_ISDIR(mode):
+            raise ConfigError("is a folder, not a config file", path, hint="give a .toml file")
+        raise ConfigError("is not a regular file (a device, pipe or socket)", path, hint="give a .toml file")
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB: not a config file", path)
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 (byte {exc.start})", path, hint="save the config as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path) from None
+    except RecursionError:
+        raise ConfigError("not valid TOML: nested too deeply", path) from None

@@ -7,6 +7,7 @@ memory at once; `predict_files` hands whole files to worker processes.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from itertools import groupby, islice
 from pathlib import Path
@@ -17,14 +18,25 @@ from edu_clf.errors import EduClfError
 from edu_clf.io import iter_input_paths, read_report, report_kind
 from edu_clf.io.corpus import iter_items, read_items
 from edu_clf.segment import doc_id_for, segment_text
+from edu_clf.segment.prepare import prepare_text
 from edu_clf.records import Document, Item, LabeledDocument, Prediction, json_line
 
 if TYPE_CHECKING:
     from edu_clf.model.trained import TrainedModel
 
+def load_predictor(path: str | Path | None = None, trust_pickle: bool = False) -> Any:
+    """The model to label with: a runtime artifact (.npz, numpy only: the default) or, for any other
+    file, the full estimator (.skops, or a pickle with trust_pickle)."""
+    from edu_clf.runtime import load_runtime
+    if path is None or Path(path).suffix == ".npz":
+        return load_runtime(path)
+    from edu_clf.model.persist import load_model
+    return load_model(path, trust_pickle=trust_pickle)
+
+
 def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, explain: int = 0) -> list[Prediction]:
-    """edu_clf.model.predict.predict_items, imported on first use (reading and segmenting need no model)."""
-    from edu_clf.model.predict import predict_items as label
+    """edu_clf.runtime.predict.predict_items, imported on first use (reading and segmenting need no model)."""
+    from edu_clf.runtime.predict import predict_items as label
     return label(model, items, top_k=top_k, explain=explain)
 
 
@@ -40,13 +52,14 @@ def documents_from_items(items: Iterable, source: str) -> Iterator[Document]:
         yield Document(doc_id=doc_id, title=group[0].title, items=group, source=source)
 
 
-def load_documents(path: str | Path, config: SegmentConfig | None = None, keep_labels: bool = False) -> list[Document]:
+def load_documents(path: str | Path, config: SegmentConfig | None = None, keep_labels: bool = False,
+                   doc_id: str | None = None) -> list[Document]:
     """Read one file (or `-` for stdin) and return its documents."""
-    return list(stream_documents(path, config, keep_labels))
+    return list(stream_documents(path, config, keep_labels, doc_id))
 
 
 def stream_documents(path: str | Path, config: SegmentConfig | None = None,
-                     keep_labels: bool = False) -> Iterator[Document]:
+                     keep_labels: bool = False, doc_id: str | None = None) -> Iterator[Document]:
     """The documents of one file; a guide-format JSONL file is streamed document by document."""
     path = str(path)
     kind = "txt" if path == "-" else report_kind(path)
@@ -57,7 +70,66 @@ def stream_documents(path: str | Path, config: SegmentConfig | None = None,
             yield from documents_from_items(iter_items(path), path)
         return
     report = read_report(path, kind)
-    yield from segment_text(report.text, doc_id_for(path), config or load_segment_config())
+    if report.warning:   # a damaged encoding, a charset the bytes contradict: one line on stderr
+        import warnings
+
+        from edu_clf.errors import EduClfWarning
+        warnings.warn(f"{path}: {report.warning}", EduClfWarning, stacklevel=2)
+    config = config or load_segment_config()
+    # copies put right first (hard wraps, page counters, compilations: edu_clf/segment/prepare.py)
+    yield from segment_text(prepare_text(report.text, config), doc_id or doc_id_for(path), config)
+
+
+def unique_doc_ids(paths: Sequence[str]) -> dict[str, str]:
+    """path → doc_id: the file's name without extension, or, where names clash across folders, the
+    shortest tail of its path that tells it apart (`countyA/2024上半年` and `countyB/2024上半年`)."""
+    by_stem: dict[str, list[str]] = {}
+    for path in dict.fromkeys(paths):
+        by_stem.setdefault(doc_id_for(path), []).append(path)
+    out: dict[str, str] = {}
+    for stem, group in by_stem.items():
+        if len(group) == 1 or stem == "stdin":
+            out.update({path: stem for path in group})
+            continue
+        for with_suffix in (False, True):
+            tails = [Path(p).parts[:-1] + ((Path(p).name,) if with_suffix else (Path(p).stem,)) for p in group]
+            for path, parts in zip(group, tails):
+                if path in out:
+                    continue
+                for k in range(1 if with_suffix else 2, len(parts) + 1):
+                    if sum(1 for other in tails if other[-k:] == parts[-k:]) == 1:
+                        out[path] = "/".join(parts[-k:])
+                        break
+        for path in group:
+            out.setdefault(path, Path(path).as_posix())
+    return out
+
+
+class WithPath:
+    """A per-document metadata reader (`meta_of(doc_id, title, first_text)`) with the source `path` first.
+
+    doc_id → the input file it came from, as `unique_doc_ids` named it (`x.p1`, a report of a
+    compilation, is the file of `x`); items read from JSONL have no report file: "".
+    """
+
+    def __init__(self, meta_of: Callable[..., dict[str, str]] | None, paths: Sequence[str]) -> None:
+        self.meta_of = meta_of
+        self.by_id = {doc_id: path for path, doc_id in unique_doc_ids(
+            [p for p in paths if p == "-" or report_kind(p) != "jsonl"]).items()}
+        self.columns = ("path", *getattr(meta_of, "columns", ()))
+        items = [p for p in paths if p != "-" and report_kind(p) == "jsonl"]
+        self.items_file = items[0] if len(items) == 1 else ""   # items of one JSONL file: that file
+
+    def path_of(self, doc_id: str) -> str:
+        import re
+
+        return self.by_id.get(doc_id) or self.by_id.get(re.sub(r"\.p\d+$", "", doc_id)) or self.items_file
+
+    def __call__(self, doc_id: str, title: str = "", first_text: str = "") -> dict[str, str]:
+        row = {"path": self.path_of(doc_id)}
+        if self.meta_of is not None:
+            row.update(self.meta_of(doc_id, title, first_text))
+        return row
 
 
 def check_input(path: str) -> None:
@@ -107,9 +179,10 @@ def no_items_message(path: str) -> str:
 
 def _documents(paths: list[str], config: SegmentConfig, skip_errors: bool, skipped: list[Skipped] | None,
                warn: Callable[[str], None] | None) -> Iterator[Document]:
+    doc_ids = unique_doc_ids(paths)
     for path in paths:
         try:
-            docs = load_documents(path, config) if path == "-" or report_kind(path) != "jsonl" \
+            docs = load_documents(path, config, doc_id=doc_ids[path]) if path == "-" or report_kind(path) != "jsonl" \
                 else stream_documents(path, config)
         except EduClfError as exc:
             if not skip_errors:
@@ -144,22 +217,42 @@ _WORKER: dict[str, Any] = {}
 
 def _init_worker(model: "TrainedModel", top_k: int, explain: int, config: Any = None,
                  render: Callable[[Prediction], Any] | None = None) -> None:
+    import functools
+    import os
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent alone reacts and shuts the pool down. A
+    # SIGTERM sent to a worker stops the run as a SIGTERM to the parent would (exit 143, no temp file).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, functools.partial(_worker_terminated, os.getppid()))
     _WORKER.update(model=model, top_k=top_k, explain=explain, config=config, render=render)
+
+
+def _worker_terminated(parent: int, signum: int, frame: Any) -> None:
+    import os
+    import signal
+
+    try:
+        os.kill(parent, signal.SIGTERM)
+    except OSError:
+        pass
+    os._exit(128 + signum)
 
 
 def _predict_chunk(chunk: list[Item]) -> list[Prediction]:
     return predict_items(_WORKER["model"], chunk, top_k=_WORKER["top_k"], explain=_WORKER["explain"])
 
 
-def _label_files(paths: list[str]) -> list[tuple[str, list[Prediction], Exception | None]]:
+def _label_files(paths: list[tuple[str, str]]) -> list[tuple[str, list[Prediction], Exception | None]]:
     """In a worker: read and segment a batch of files, label all their items in one call.
 
     Errors are returned per file, not raised, so the parent decides.
     """
     read: list[tuple[str, list[Item], Exception | None]] = []
-    for path in paths:
+    for path, doc_id in paths:
         try:
-            read.append((path, [it for doc in load_documents(path, _WORKER["config"]) for it in doc.items], None))
+            read.append((path, [it for doc in load_documents(path, _WORKER["config"], doc_id=doc_id)
+                                for it in doc.items], None))
         except EduClfError as exc:
             read.append((path, [], exc))
     labeled = _label_groups(_predict_chunk, [items for _, items, _ in read])
@@ -175,11 +268,119 @@ def _label_groups(label: Any, groups: Sequence[Sequence[Item]]) -> list[list[Pre
     return [[next(predictions) for _ in group] for group in groups]
 
 
-def _pool(jobs: int, *initargs: Any):
-    """A worker pool whose processes hold the model (forked where the platform allows)."""
-    import multiprocessing
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    return context.Pool(jobs, initializer=_init_worker, initargs=initargs)
+def pool_size(jobs: int, tasks: int | None = None) -> int:
+    """Worker processes for `jobs`: never more than the CPUs, nor than the tasks there are."""
+    import os
+    return max(1, min(jobs, os.cpu_count() or 1, tasks if tasks is not None else jobs))
+
+
+@contextlib.contextmanager
+def _pool(jobs: int, *initargs: Any) -> Iterator["_Pool"]:
+    """A worker pool whose processes hold the model (forked where the platform allows).
+
+    On any exit but the normal one (an error, Ctrl-C, SIGTERM, a closed generator) the workers are
+    killed and joined at once, so that nothing hangs and no worker outlives the run.
+    """
+    pool = _Pool(pool_size(jobs), initargs)
+    try:
+        yield pool
+    except BaseException:
+        pool.kill()
+        raise
+    pool.close()
+
+
+def _worker_main(conn: Any, initargs: tuple) -> None:
+    """A worker: run (function, argument) tasks from the parent, one at a time, and send back each result."""
+    import os
+
+    _init_worker(*initargs)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)
+        if task is None:
+            os._exit(0)
+        function, argument = task
+        try:
+            result = (True, function(argument))
+        except Exception as exc:  # the parent re-raises it
+            result = (False, exc)
+        try:
+            conn.send(result)
+        except Exception:  # an exception that does not pickle
+            conn.send((False, EduClfError(f"{type(result[1]).__name__}: {result[1]}")))
+
+
+class _Pool:
+    """Worker processes with one pipe each; task i goes to worker i mod n, results come back in order.
+
+    A worker has at most one task at a time, and shares no lock or queue with the others, so killing
+    one (or all) can never leave the parent waiting on a lock held by the dead: the failure modes of
+    multiprocessing.Pool and ProcessPoolExecutor on Ctrl-C and SIGTERM.
+    """
+
+    def __init__(self, size: int, initargs: tuple) -> None:
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self.workers: list[tuple[Any, Any]] = []
+        for _ in range(size):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(target=_worker_main, args=(child_end, initargs), daemon=True)
+            process.start()
+            child_end.close()
+            self.workers.append((process, parent_end))
+
+    def map(self, function: Callable[[Any], Any], arguments: Iterable[Any]) -> Iterator[Any]:
+        """function(argument) for each argument, computed by the workers, yielded in order."""
+        pending = list(arguments)
+        n = len(self.workers)
+        for i in range(min(n, len(pending))):
+            self.workers[i][1].send((function, pending[i]))
+        for i in range(len(pending)):
+            ok, result = self._receive(i % n)
+            if i + n < len(pending):
+                self.workers[i % n][1].send((function, pending[i + n]))
+            if not ok:
+                raise result
+            yield result
+
+    def _receive(self, index: int) -> tuple[bool, Any]:
+        from multiprocessing.connection import wait
+
+        process, conn = self.workers[index]
+        while True:
+            ready = wait([conn, process.sentinel])
+            if conn in ready:
+                try:
+                    return conn.recv()
+                except (EOFError, OSError):
+                    pass
+            if not process.is_alive():
+                raise EduClfError(f"a worker process died (exit code {process.exitcode}: killed, or out of "
+                                  f"memory); the run was stopped", hint="try again with fewer --jobs")
+
+    def close(self) -> None:
+        for process, conn in self.workers:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        for process, conn in self.workers:
+            process.join(timeout=10)
+        self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL every worker still alive (a SIGTERM would be taken for the user's and passed on)."""
+        for process, _ in self.workers:
+            if process.is_alive():
+                process.kill()
+        for process, conn in self.workers:
+            process.join(timeout=10)
+            conn.close()
 
 
 def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_size: int = 2000,
@@ -199,7 +400,7 @@ def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_s
             window = list(islice(chunks, 2 * jobs))
             if not window:
                 break
-            for result in pool.map(_predict_chunk, window, chunksize=1):
+            for result in pool.map(_predict_chunk, window):
                 yield from result
 
 
@@ -237,14 +438,16 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
     prediction comes back as render(prediction), made in the worker: rendering
     output lines there leaves the parent only the writing.
     """
-    remaining = iter(paths)
+    doc_ids = unique_doc_ids(paths)
+    remaining = iter([(path, doc_ids[path]) for path in paths])
+    jobs = pool_size(jobs, len(paths))  # --jobs 1000 on 2 files forks 2 workers
     with _pool(jobs, model, top_k, explain, config, render) as pool:
         while True:
             # a task is a batch of files, so that each labeling call gets enough items to be efficient
             batches = [batch for batch in (list(islice(remaining, files_per_task)) for _ in range(2 * jobs)) if batch]
             if not batches:
                 break
-            for results in pool.imap(_label_files, batches):
+            for results in pool.map(_label_files, batches):
                 for path, predictions, error in results:
                     if error is not None:
                         if on_error is None:
@@ -262,4 +465,4 @@ def jsonl_of(prediction: Prediction) -> str:
 
 __all__ = ["Skipped", "check_inputs", "documents_from_items", "iter_chunks", "iter_documents", "jsonl_of",
            "load_documents", "no_items_message", "predict_documents", "predict_files", "predict_items", "predict_report",
-           "predict_stream", "stream_documents"]
+           "predict_stream", "stream_documents", "unique_doc_ids", "WithPath"]

@@ -6,7 +6,7 @@ import edu_clf
 PUBLIC = {"__version__", "Document", "EduClassifier", "EduClfError", "Item", "LabelSchema", "Prediction",
           "TrainConfig", "TrainedModel", "load_documents", "load_label_schema", "load_model",
           "load_segment_config", "load_train_config", "normalize_text", "read_items", "read_labeled",
-          "read_report", "save_model", "segment_text"}
+          "read_report", "save_model", "segment_text", "build_profile", "to_dataframe"}
 
 
 def test_public_names_are_pinned():

@@ -30,7 +30,8 @@ def test_segment_jsonl_is_guide_format(runner):
     assert result.exit_code == 0
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len({r["doc_id"] for r in records}) == 5 and len(records) == 73
-    assert set(records[0]) == {"doc_id", "item", "title", "headings", "text"}
+    assert set(records[0]) == {"doc_id", "item", "title", "headings", "text", "path"}   # path: issue 15
+    assert {r["path"] for r in records} == {str(SEED2)}
 
 
 def test_segment_reads_stdin(runner):
@@ -67,7 +68,7 @@ def test_predict_writes_file_atomically(runner, model_path, tmp_path):
 def test_train_evaluate_info_round_trip(runner, tmp_path):
     from tests.conftest import GOLD
     model = tmp_path / "t.skops"
-    result = run(runner, "-q", "train", GOLD, "--out", model, "--no-cv", "--set", "model.max_iter=300")
+    result = run(runner, "-q", "train", GOLD, "--only", "--out", model, "--no-cv", "--set", "model.max_iter=300")
     assert result.exit_code == 0, result.stdout + result.stderr
     info = run(runner, "info", model, "--json")
     meta = json.loads(info.stdout)

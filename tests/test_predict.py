@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from edu_clf.records import Document
-from edu_clf.model.predict import text_item
+from edu_clf.runtime.predict import text_item
 from edu_clf.pipeline import iter_chunks, predict_items, predict_stream
 
 
