@@ -6,9 +6,9 @@
 Start-up: `edu-clf --help`, `--version`, `predict --text …`, `predict` on one seed
 (`python -m edu_clf`, medians). End to end: N seed-length items as guide-format JSONL
 through `edu-clf predict items.jsonl --format jsonl` (the shipped runtime artifact),
-against a plain pipeline in its own process (jieba.lcut + TfidfVectorizer +
-LogisticRegression, two heads, trained beforehand on the same data and loaded from a
-joblib file), which reads the same JSONL and writes the same kind of JSON lines.
+against a plain pipeline in its own process (jieba.lcut + one TfidfVectorizer +
+LogisticRegression per task, as bench/run.py's baseline, trained beforehand on the same
+data and loaded from a joblib file), which reads the same JSONL and writes the same kind of JSON lines.
 Every figure includes interpreter start-up, imports and model loading.
 """
 from __future__ import annotations
@@ -29,37 +29,38 @@ PLAIN_TRAIN = r'''
 import json, sys, joblib, jieba
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
 jieba.setLogLevel(60)
-def cut(text):
-    return jieba.lcut(text, HMM=False)
+from plain_cut import cut
 rows = [json.loads(l) for path in sys.argv[2:] for l in open(path, encoding="utf-8")]
 texts = [r["text"] for r in rows]
-heads = {}
-for task in ("kind", "topic"):
-    heads[task] = make_pipeline(TfidfVectorizer(tokenizer=cut, token_pattern=None, lowercase=False, ngram_range=(1, 2),
-                                                min_df=2, sublinear_tf=True),
-                                LogisticRegression(C=4.0, max_iter=1000)).fit(texts, [r[task] for r in rows])
-joblib.dump(heads, sys.argv[1])
+vec = TfidfVectorizer(tokenizer=cut, token_pattern=None, lowercase=False, sublinear_tf=True)
+X = vec.fit_transform(texts)
+heads = {task: LogisticRegression(max_iter=1000, class_weight="balanced").fit(X, [r[task] for r in rows])
+         for task in ("kind", "topic")}
+joblib.dump((vec, heads), sys.argv[1])
+'''
+
+PLAIN_CUT = r'''
+import jieba
+
+
+def cut(text):
+    return jieba.lcut(text)
 '''
 
 PLAIN_PREDICT = r'''
 import json, sys, joblib, jieba
 jieba.setLogLevel(60)
-def cut(text):
-    return jieba.lcut(text, HMM=False)
-import __main__; __main__.cut = cut
-heads = joblib.load(sys.argv[1])
+vec, heads = joblib.load(sys.argv[1])
 rows = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
-texts = [r["text"] for r in rows]
-out = {task: head.predict_proba(texts) for task, head in heads.items()}
-classes = {task: head.classes_ for task, head in heads.items()}
+X = vec.transform([r["text"] for r in rows])
+out = {task: head.predict_proba(X) for task, head in heads.items()}
 w = sys.stdout.write
 for i, r in enumerate(rows):
     rec = dict(r)
-    for task in ("kind", "topic"):
+    for task, head in heads.items():
         j = out[task][i].argmax()
-        rec[task], rec[task + "_score"] = str(classes[task][j]), round(float(out[task][i][j]), 4)
+        rec[task], rec[task + "_score"] = str(head.classes_[j]), round(float(out[task][i][j]), 4)
     w(json.dumps(rec, ensure_ascii=False) + "\n")
 '''
 
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         plain_model = tmp / "plain.joblib"
         (tmp / "train.py").write_text(PLAIN_TRAIN, encoding="utf-8")
         (tmp / "predict.py").write_text(PLAIN_PREDICT, encoding="utf-8")
+        (tmp / "plain_cut.py").write_text(PLAIN_CUT, encoding="utf-8")   # a module, so the pickle finds it
         data = [str(ROOT / "seeds" / "labels.jsonl"), *map(str, sorted((ROOT / "corpus" / "labels").glob("*.jsonl")))]
         subprocess.run([sys.executable, str(tmp / "train.py"), str(plain_model), *data], check=True, cwd=ROOT)
         print("end to end, guide-format JSONL → JSON lines, start-up included (median of "

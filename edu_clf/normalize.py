@@ -68,10 +68,17 @@ def drop_pinyin(text: str) -> str:
     return _PINYIN.sub("", text)
 
 
+_FOLD_STR = {chr(k): ("" if v is None else v) for k, v in _FOLD.items()}
+_FOLD_ANY = re.compile("[" + re.escape("".join(_FOLD_STR)) + "]")
+
+
 def fold(text: str) -> str:
     """ASCII and variant punctuation to the full-width forms of our data; full-width digits and
-    letters to ASCII; zero-width and replacement characters dropped."""
-    return text.translate(_FOLD)
+    letters to ASCII; zero-width and replacement characters dropped.
+
+    A regex finds the few characters to change (str.translate with this table costs ~100 ns
+    per character, the search a few ns)."""
+    return _FOLD_ANY.sub(lambda m: _FOLD_STR[m.group()], text)
 
 
 def normalize_text(text: str) -> str:

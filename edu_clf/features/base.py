@@ -54,13 +54,22 @@ def to_records(X: Sequence[Any]) -> list[Record]:
 
 
 def normalized(records: Sequence[Record]) -> "Records":
-    """The records as the features see them when normalization is on (edu_clf.normalize)."""
+    """The records as the features see them when normalization is on (edu_clf.normalize).
+
+    A neighbour's text is an item's own text too: each distinct text is normalized once."""
     from edu_clf.normalize import normalize_context, normalize_text
+    done: dict[str, str] = {"": ""}
+
+    def norm(text: str) -> str:
+        got = done.get(text)
+        if got is None:
+            got = done[text] = normalize_text(text)
+        return got
+
     out = Records()
     for r in records:
-        out.append(Record(normalize_text(r.text), normalize_context(r.title) if r.title else "",
-                          tuple(normalize_context(h) for h in r.headings),
-                          normalize_text(r.preceding), normalize_text(r.following)))
+        out.append(Record(norm(r.text), normalize_context(r.title) if r.title else "",
+                          tuple(normalize_context(h) for h in r.headings), norm(r.preceding), norm(r.following)))
     return out
 
 
