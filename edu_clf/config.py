@@ -61,14 +61,20 @@ class SegmentConfig:
     min_shi_part_chars: int
 
 
-def load_segment_config(path: str | Path | None = None) -> SegmentConfig:
-    """The segmenter's config; read again only when the file changes (segment_text asks once per report)."""
-    file = Path(path) if path else config_dir() / "segment.toml"
+def _file_version(path: str | Path | None, default: str) -> tuple[Path, int, int]:
+    """(file, mtime, size): the key under which a config file's parse is cached, so that it is read
+    again only when it changes (0, 0 when it cannot be stat'ed: _read_toml then reports the error)."""
+    file = Path(path) if path else config_dir() / default
     try:
         stat = file.stat()
     except OSError:
-        return _parse_segment_config(file, 0, 0)  # _read_toml reports the error
-    return _parse_segment_config(file, stat.st_mtime_ns, stat.st_size)
+        return file, 0, 0
+    return file, stat.st_mtime_ns, stat.st_size
+
+
+def load_segment_config(path: str | Path | None = None) -> SegmentConfig:
+    """The segmenter's config; read again only when the file changes (segment_text asks once per report)."""
+    return _parse_segment_config(*_file_version(path, "segment.toml"))
 
 
 @lru_cache(maxsize=8)
@@ -101,12 +107,7 @@ class LimitsConfig:
 
 def load_limits(path: str | Path | None = None) -> LimitsConfig:
     """The read limits; the [limits] table of configs/segment.toml (read again when the file changes)."""
-    file = Path(path) if path else config_dir() / "segment.toml"
-    try:
-        stat = file.stat()
-    except OSError:
-        return _parse_limits(file, 0, 0)
-    return _parse_limits(file, stat.st_mtime_ns, stat.st_size)
+    return _parse_limits(*_file_version(path, "segment.toml"))
 
 
 @lru_cache(maxsize=8)
@@ -170,12 +171,7 @@ class ReadConfig:
 
 def load_read_config(path: str | Path | None = None) -> ReadConfig:
     """The PDF / Word readers' config (read again only when the file changes)."""
-    file = Path(path) if path else config_dir() / "read.toml"
-    try:
-        stat = file.stat()
-    except OSError:
-        return _parse_read_config(file, 0, 0)  # _read_toml reports the error
-    return _parse_read_config(file, stat.st_mtime_ns, stat.st_size)
+    return _parse_read_config(*_file_version(path, "read.toml"))
 
 
 @lru_cache(maxsize=8)
@@ -207,12 +203,7 @@ class PrepareConfig:
 
 def load_prepare_config(path: str | Path | None = None) -> PrepareConfig:
     """The [prepare] table of configs/segment.toml (read again when the file changes)."""
-    file = Path(path) if path else config_dir() / "segment.toml"
-    try:
-        stat = file.stat()
-    except OSError:
-        return _parse_prepare(file, 0, 0)
-    return _parse_prepare(file, stat.st_mtime_ns, stat.st_size)
+    return _parse_prepare(*_file_version(path, "segment.toml"))
 
 
 @lru_cache(maxsize=8)
