@@ -10,11 +10,12 @@ import re
 import stat
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
 from edu_clf.config import load_limits
-from edu_clf.errors import EduClfWarning, InputError, UsageError
+from edu_clf.errors import EduClfWarning, InputError, ModelError, UsageError
 
 _KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a pipe (FIFO)"),
           (stat.S_ISSOCK, "a socket"))
@@ -91,3 +92,20 @@ def clean_text(text: str, path: str | Path = "<text>") -> str:
     warnings.warn(f"{path}: removed {removed} control character(s) (NUL, escape codes …) from the text",
                   EduClfWarning, stacklevel=2)
     return text
+
+
+def check_unpacked_size(path: str | Path, limit: int, broken: str = "not an edu-clf model (broken or truncated skops file)") -> None:
+    """Refuse, before loading, a zip whose members unpack to more than `limit` bytes (a zip bomb).
+
+    zipfile never returns more than a member's declared size (and checks its CRC), so the declared
+    sizes bound what loading can unpack. `broken` is the error for a file that is no zip at all.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ModelError(broken, path) from None
+    if total > limit:
+        raise ModelError(f"refusing to load: its members unpack to {total / 2**20:.0f} MiB, over the limit of "
+                         f"{limit / 2**20:.0f} MiB (a zip bomb?)", path,
+                         hint="raise [limits] max_model_bytes in configs/segment.toml if you trust the file")

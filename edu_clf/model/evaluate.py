@@ -1,10 +1,9 @@
-"""Quality figures: per-class precision / recall / F1, macro-F1, accuracy and
-confusion matrices, on held-out data or by cross-validation grouped by document.
+"""Quality figures: per-class precision / recall / F1, macro-F1, accuracy, confusion
+matrices and calibration (ECE, reliability), on held-out data or by grouped cross-validation.
 
-Cross-validation never puts items of one document on both sides of a split.
-Items whose source is ``written`` (team-written training reports) are always
-in the training side and never scored: every figure comes from real
-documents.
+Cross-validation (cross_validate_views) holds the gold documents out one at a time and the
+written corpus one writer at a time, so no document or writer is on both sides of a split,
+and scores the held-out documents under each robustness view (edu_clf/model/views.py).
 """
 from __future__ import annotations
 
@@ -12,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from sklearn.model_selection import GroupKFold
 
 from edu_clf.records import Item, writer_group
 from edu_clf.model import TASKS, EduClassifier
@@ -154,50 +153,6 @@ def evaluate_estimator(estimator: EduClassifier, items: Sequence[Item],
     return evaluate_predictions(items, labels, method=method, scores=scores)
 
 
-def grouped_folds(items: Sequence[Item], max_leave_one_out_docs: int, n_folds: int) -> list[np.ndarray]:
-    """Test-index arrays: one per scored document (leave-one-document-out) when there are at
-    most `max_leave_one_out_docs` of them, else `n_folds` grouped folds. Train-only items
-    (source written) are never in a test fold."""
-    scored = np.array([i for i, it in enumerate(items) if it.source not in TRAIN_ONLY_SOURCES])
-    if len(scored) == 0:
-        return []
-    groups = np.array([items[i].doc_id for i in scored])
-    docs = list(dict.fromkeys(groups))
-    if len(docs) < 2:
-        return []
-    if len(docs) <= max_leave_one_out_docs:
-        return [scored[groups == doc] for doc in docs]
-    splitter = GroupKFold(n_splits=min(n_folds, len(docs)))
-    return [scored[test] for _, test in splitter.split(scored, groups=groups)]
-
-
-def cross_validate(estimator: EduClassifier, items: Sequence[Item], max_leave_one_out_docs: int = 20,
-                   n_folds: int = 5, progress: Callable[[int, int], None] | None = None) -> Evaluation:
-    """Grouped CV: each fold trains a clone on every item outside the fold's documents."""
-    items = list(items)
-    folds = grouped_folds(items, max_leave_one_out_docs, n_folds)
-    if not folds:
-        raise ValueError("cross-validation needs at least two documents that are not train-only")
-    y = gold_matrix(items)
-    predicted = np.empty_like(y)
-    scores = np.zeros(y.shape)
-    scored = np.zeros(len(items), dtype=bool)
-    for number, test in enumerate(folds, 1):
-        if progress:
-            progress(number, len(folds))
-        mask = np.ones(len(items), dtype=bool)
-        mask[test] = False
-        train = [items[i] for i in np.flatnonzero(mask)]
-        model = clone(estimator).fit(train, y[mask])
-        predicted[test], scores[test] = _labels_and_scores(model, [items[i] for i in test])
-        scored[test] = True
-    index = np.flatnonzero(scored)
-    method = "leave-one-document-out" if len(folds) == len({items[i].doc_id for i in index}) else \
-        f"{len(folds)}-fold grouped"
-    return evaluate_predictions([items[i] for i in index], predicted[index], method=method, folds=len(folds),
-                                scores=scores[index])
-
-
 def held_out_groups(items: Sequence[Item]) -> dict[str, list[np.ndarray]]:
     """Test folds per part: "seeds" one per seed document; "written" one per writer
     (edu_clf.records.writer_group), so no writer is ever on both sides."""
@@ -250,8 +205,6 @@ def cross_validate_views(estimator: EduClassifier, items: Sequence[Item], views:
     if not folds:
         raise ValueError("cross-validation needs at least two held-out groups")
     collected: dict[tuple[str, str], list[tuple[list[Item], np.ndarray, np.ndarray]]] = {}
-    from joblib import Parallel, delayed
-
     def done(number: int) -> None:
         if progress:
             progress(number, len(folds))

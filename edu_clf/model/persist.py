@@ -62,23 +62,6 @@ def save_model(model: TrainedModel, path: str | Path, format: str = "skops") -> 
     return path
 
 
-def _check_unpacked_size(path: Path, limit: int) -> None:
-    """Refuse, before loading, a zip whose members unpack to more than `limit` bytes (a zip bomb).
-
-    zipfile never returns more than a member's declared size (and checks its CRC), so the declared
-    sizes bound what loading can unpack.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise ModelError("not an edu-clf model (broken or truncated skops file)", path) from None
-    if total > limit:
-        raise ModelError(f"refusing to load: its members unpack to {total / 2**20:.0f} MiB, over the limit of "
-                         f"{limit / 2**20:.0f} MiB (a zip bomb?)", path,
-                         hint="raise [limits] max_model_bytes in configs/segment.toml if you trust the file")
-
-
 def is_trusted_type(name: str) -> bool:
     return name in ALLOWED_TYPES
 
@@ -90,7 +73,7 @@ def _load_payload(path: Path, trust_pickle: bool = False) -> Any:
         raise ModelError("is a folder, not a model file", path)
     from edu_clf.config import load_limits
     from edu_clf.errors import EduClfError
-    from edu_clf.io.limits import check_regular
+    from edu_clf.io.limits import check_regular, check_unpacked_size
 
     limits = load_limits()
     try:
@@ -105,7 +88,7 @@ def _load_payload(path: Path, trust_pickle: bool = False) -> Any:
         raise ModelError(f"cannot read model file: {exc.strerror}", path) from None
     if magic.startswith(b"PK"):
         import skops.io as sio
-        _check_unpacked_size(path, limits.max_model_bytes)
+        check_unpacked_size(path, limits.max_model_bytes)
         try:
             untrusted = sio.get_untrusted_types(file=path)
         except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError, EOFError, OSError):

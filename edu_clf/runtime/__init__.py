@@ -27,7 +27,6 @@ from edu_clf.records import FORMAT_NAME, ModelMeta
 
 RUNTIME_FORMAT = "edu-clf-runtime"
 RUNTIME_VERSION = 1
-MAX_ARTIFACT_BYTES = 1 << 30   # a runtime artifact decompresses to tens of MB; refuse a zip bomb early
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -158,13 +157,17 @@ def load_runtime(path: str | Path | None = None, schema: Any = None) -> RuntimeM
     path = Path(path) if path is not None else default_runtime_path()
     if not path.exists():
         raise ModelError("model file not found", path, hint="train one with `edu-clf train --out PATH.skops`")
-    if not path.is_file():
-        raise ModelError("not a regular file", path)
+    from edu_clf.config import load_limits
+    from edu_clf.errors import EduClfError
+    from edu_clf.io.limits import check_regular, check_unpacked_size
+
+    limit = load_limits().max_model_bytes
     try:
-        with zipfile.ZipFile(path) as zf:
-            if sum(info.file_size for info in zf.infolist()) > MAX_ARTIFACT_BYTES:
-                raise ModelError(f"refusing to load: the artifact unpacks to more than {MAX_ARTIFACT_BYTES >> 20} MB",
-                                 path)
+        check_regular(path, max_bytes=limit)   # no device, pipe or giant file
+    except EduClfError as exc:
+        raise ModelError(exc.message, path, hint=exc.hint) from None
+    check_unpacked_size(path, limit, "not an edu-clf runtime artifact (not a readable zip file)")  # zip bombs too
+    try:
         arrays = np.load(path, allow_pickle=False)
         spec, raw_meta = _json(arrays, "runtime", path), _json(arrays, "meta", path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
