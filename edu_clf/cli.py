@@ -730,8 +730,8 @@ def report(
     docs = iter_documents(inputs, load_segment_config(), skip_errors=skip_errors, skipped=skipped, warn=warn)
     labeled = list(predict_documents(trained, docs, explain=n_explain))
     # the header's accuracy note says what was measured, on what (report/corpus_view.accuracy_note)
-    page = render_report(labeled, load_label_schema(), cfg, meta_of=_meta_reader(meta, inputs),
-                         metrics=trained.meta.metrics)
+    page = render_report(labeled, load_label_schema(), cfg, meta_of=_with_path(_meta_reader(meta, inputs), inputs),
+                         metrics=trained.meta.metrics)   # each document shows its source file
     with open_output(out) as stream:
         stream.write(page)
     report_skipped(skipped)

@@ -50,6 +50,30 @@ def test_report_command_writes_the_file(tmp_path, seed_model):
     assert result.exit_code == 0 and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+def test_same_named_files_in_two_folders_get_two_anchors_and_show_their_paths(tmp_path, monkeypatch, model_path):
+    """a/2024上半年.txt and b/2024上半年.txt: two sections with distinct anchors, each naming its file as given."""
+    for folder, seed in (("a", SEEDS[0]), ("b", SEEDS[1])):
+        (tmp_path / "reports" / folder).mkdir(parents=True)
+        (tmp_path / "reports" / folder / "2024上半年.txt").write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["report", "reports", "--out", "r.html", "--model", str(model_path)])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"<section class=doc id='(doc-[^']*)'>(.*?)</section>", page))
+    assert sorted(sections) == ["doc-a/2024上半年", "doc-b/2024上半年"]
+    for folder in ("a", "b"):
+        shown = re.findall(r"<span class=path>([^<]*)</span>", sections[f"doc-{folder}/2024上半年"])
+        assert shown == [f"reports/{folder}/2024上半年.txt"]
+    assert '"path":"reports/a/2024上半年.txt"' in page   # the corpus view's data (and its CSV download) too
+
+
+def test_the_path_is_escaped(seed_model, schema):
+    doc = Document("d", "标题", (Item("d", 0, "标题", ("一、",), "下半年将推进。"),))
+    page = render_report(list(predict_documents(seed_model, [doc])), schema, load_report_config(),
+                         meta_of=lambda doc_id, title, text: {"path": "x/<b>&\u202e.txt"})
+    assert "<span class=path>x/&lt;b&gt;&amp;⟦U+202E⟧.txt</span>" in page
+
+
 def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -52,14 +52,20 @@ def accuracy_note(metrics: dict[str, Any]) -> str:
             "团队之手：真实的、未见过的报告得分可能更低。得分（0–1）是模型的概率，低于阈值的条目标为不确定。")
 
 
+def doc_meta(d: LabeledDocument, meta_of: MetaOf | None) -> dict[str, str]:
+    """A document's metadata: `meta_of(doc_id, title, first item's text)`, or {} without a reader."""
+    if meta_of is None:
+        return {}
+    return meta_of(d.document.doc_id, d.document.title, d.predictions[0].text if d.predictions else "")
+
+
 def corpus_data(docs: Sequence[LabeledDocument], meta_of: MetaOf | None) -> dict[str, Any]:
     rows, items = [], []
     for index, d in enumerate(docs):
         doc = d.document
-        first = d.predictions[0].text if d.predictions else ""
-        meta = meta_of(doc.doc_id, doc.title, first) if meta_of is not None else {}
+        meta = doc_meta(d, meta_of)
         rows.append({"id": doc.doc_id, "title": doc.title or doc.doc_id, "n": len(d.predictions),
-                     **{k: meta.get(k, "") for k in ("region", "year", "period", "genre")}})
+                     **{k: meta.get(k, "") for k in ("path", "region", "year", "period", "genre")}})
         for p in d.predictions:
             items.append([index, p.item, p.kind, p.topic, round(p.kind_score, 3), round(p.topic_score, 3),
                           p.headings[-1] if p.headings else "", p.text])
@@ -339,12 +345,12 @@ _SCRIPT = r"""
     return /[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
   }
   function download() {
-    var head = ['doc_id', 'title', 'region', 'year', 'period', 'genre', 'item', 'heading', 'text', 'kind',
+    var head = ['doc_id', 'title', 'path', 'region', 'year', 'period', 'genre', 'item', 'heading', 'text', 'kind',
                 'kind_score', 'topic', 'topic_score'];
     var lines = [head.join(',')];
     current.forEach(function (it) {
       var d = data.docs[it[0]];
-      lines.push([d.id, d.title, d.region, d.year, d.period, d.genre, it[1], it[6], it[7], it[2], it[4], it[3],
+      lines.push([d.id, d.title, d.path, d.region, d.year, d.period, d.genre, it[1], it[6], it[7], it[2], it[4], it[3],
                   it[5]].map(csvCell).join(','));
     });
     var blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], {type: 'text/csv;charset=utf-8'});
@@ -364,4 +370,4 @@ _SCRIPT = r"""
 """
 
 
-__all__ = ["accuracy_note", "corpus_data", "render_corpus"]
+__all__ = ["accuracy_note", "corpus_data", "doc_meta", "render_corpus"]

@@ -160,10 +160,11 @@ def render_report(docs: Sequence[LabeledDocument], schema: LabelSchema, config: 
                   model_note: str = "", meta_of: Any = None, metrics: dict[str, Any] | None = None) -> str:
     """The whole page as a string; several documents also get the corpus view (report/corpus_view.py).
 
-    `meta_of(doc_id, title, text)` gives each document's metadata (edu_clf.segment.meta.MetaReader);
+    `meta_of(doc_id, title, text)` gives each document's metadata (edu_clf.segment.meta.MetaReader), and
+    its source file under "path" when it has one (edu_clf.pipeline.WithPath);
     `metrics`, the model's metadata metrics, become the page's accuracy note.
     """
-    from edu_clf.report.corpus_view import accuracy_note, render_corpus
+    from edu_clf.report.corpus_view import accuracy_note, doc_meta, render_corpus
 
     note_html = f"<p class=note id=accuracy>{_e(accuracy_note(metrics))}</p>" if metrics is not None else ""
     corpus, corpus_css, corpus_script = render_corpus(docs, schema, config, meta_of) if len(docs) > 1 \
@@ -176,9 +177,11 @@ def render_report(docs: Sequence[LabeledDocument], schema: LabelSchema, config: 
     sections = []
     for d in docs:
         doc = d.document
+        path = doc_meta(d, meta_of).get("path", "")   # the source file as the user named it (pipeline.WithPath)
+        source = f" · 文件 <span class=path>{_e(path)}</span>" if path else ""
         sections.append(
             f"<section class=doc id='doc-{_e(doc.doc_id)}'><h2>{_e(doc.title or doc.doc_id)}</h2>"
-            f"<div class=docid>{_e(doc.doc_id)} · {len(d.predictions)} 个条目</div>"
+            f"<div class=docid>{_e(doc.doc_id)} · {len(d.predictions)} 个条目{source}</div>"
             f"{_profile(d, schema)}{_outline(d, schema, config)}</section>")
     total = sum(len(d.predictions) for d in docs)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
