@@ -14,7 +14,7 @@ import threading
 import warnings
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Callable, Iterable, Iterator, NoReturn, Optional, TypeVar
 
 import typer
 import typer.core
@@ -27,6 +27,7 @@ from edu_clf.report.writers import CsvWriter, JsonlWriter, TableWriter, open_out
 from edu_clf.pipeline import Skipped, iter_documents
 
 GLOBAL_FLAGS = ("-q", "--quiet", "--debug")
+T = TypeVar("T")
 
 
 class _GlobalFlagsAnywhere(typer.core.TyperGroup):
@@ -177,6 +178,24 @@ def report_skipped(skipped: list[Skipped]) -> None:
         typer.echo(f"edu-clf: {len(skipped)} file(s) skipped", err=True)
 
 
+def no_items(inputs: list[str], skipped: list[Skipped]) -> NoReturn:
+    """A run that labels nothing is an error: the skipped files listed, then one line saying why."""
+    from edu_clf.pipeline import no_items_error
+
+    report_skipped(skipped)
+    raise no_items_error(inputs, skipped)
+
+
+def _some_or_fail(rows: Iterable[T], inputs: list[str], skipped: list[Skipped]) -> Iterator[T]:
+    """`rows` as they come, or, when there is none, `no_items` before anything is written."""
+    from itertools import chain
+
+    rows = iter(rows)
+    for first in rows:
+        return chain([first], rows)
+    no_items(inputs, skipped)
+
+
 @app.command()
 @handle_errors
 def segment(
@@ -206,22 +225,20 @@ def segment(
     docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=out is None,
                           warn=warn)
     source = _with_path(None, inputs)   # each row names its source file
+    items = _some_or_fail((it for doc in docs for it in doc.items), inputs, skipped)   # none: an error
     with open_output(out) as stream:
         if format is Format.table:
             writer = TableWriter(stream, [("doc_id", 24), ("item", 4), ("heading", 24), ("text", 60)])
-            for doc in docs:
-                for it in doc.items:
-                    writer.row([doc.doc_id, str(it.item), it.headings[-1] if it.headings else "", it.text])
+            for it in items:
+                writer.row([it.doc_id, str(it.item), it.headings[-1] if it.headings else "", it.text])
         elif format is Format.jsonl:
             jw = JsonlWriter(stream)
-            for doc in docs:
-                for it in doc.items:
-                    jw.row({**it.to_dict(labels=False), "path": source.path_of(doc.doc_id)})
+            for it in items:
+                jw.row({**it.to_dict(labels=False), "path": source.path_of(it.doc_id)})
         else:
             cw = CsvWriter(stream, ["doc_id", "item", "title", "headings", "text", "path"], raw=raw_csv)
-            for doc in docs:
-                for it in doc.items:
-                    cw.row({**it.to_dict(labels=False), "path": source.path_of(doc.doc_id)})
+            for it in items:
+                cw.row({**it.to_dict(labels=False), "path": source.path_of(it.doc_id)})
     report_skipped(skipped)
 
 
@@ -656,6 +673,7 @@ def predict(
                                   precheck=out is None and len(paths) > 1, warn=warn)
             predictions = predict_stream(trained, docs, chunk_size=chunk_size, top_k=top_k, explain=explain,
                                          jobs=jobs)
+        predictions = _some_or_fail(predictions, inputs, skipped)   # a run that labels nothing is an error
     with open_output(out) as stream, Progress(enabled=not STATE["quiet"]) as bar:
         count = write_predictions(predictions, stream, format.value, load_label_schema(), top_k=top_k,
                                   explain=explain, meta_of=meta_of if text is None else None,
@@ -686,7 +704,10 @@ def _predict_on_dask(inputs, text, out, format, model, trust_pickle, scheduler, 
                                   resume=resume, skip_errors=skip_errors, top_k=top_k, explain=explain,
                                   chunk_size=chunk_size, output=partition_format, trust_pickle=trust_pickle,
                                   render=JsonlRows(_with_path(_meta_reader(meta, inputs), inputs)), warn=warn)
-    report_skipped([Skipped(s["path"], s["reason"]) for s in summary.skipped])
+    skipped = [Skipped(s["path"], s["reason"]) for s in summary.skipped]
+    if summary.items == 0:
+        no_items(inputs, skipped)
+    report_skipped(skipped)
     progress(f"labeled {summary.items} items in {summary.partitions} partition(s) ({summary.resumed} kept from "
              f"the last run) in {summary.seconds:.1f} s; manifest: {summary.out_dir / 'manifest.json'}")
 
@@ -729,6 +750,8 @@ def report(
     # every document is labeled before the page is written: no pre-read needed
     docs = iter_documents(inputs, load_segment_config(), skip_errors=skip_errors, skipped=skipped, warn=warn)
     labeled = list(predict_documents(trained, docs, explain=n_explain))
+    if not any(d.predictions for d in labeled):
+        no_items(inputs, skipped)
     # the header's accuracy note says what was measured, on what (report/corpus_view.accuracy_note)
     page = render_report(labeled, load_label_schema(), cfg, meta_of=_with_path(_meta_reader(meta, inputs), inputs),
                          metrics=trained.meta.metrics)   # each document shows its source file
@@ -788,6 +811,7 @@ def profile(
     meta_of = _meta_reader(meta, inputs)
     rows = profile_inputs(inputs, lambda: _labeler(model, trust_pickle, 0), meta_of,
                           skip_errors=skip_errors, skipped=skipped, warn=warn)
+    rows = _some_or_fail(rows, inputs, skipped)
     result = build_profile(rows, schema, by=by, min_score=min_score,
                            extra=meta_of.sidecar.columns if meta_of.sidecar else ()).renamed(schema, names.value)
     binary = format in (ProfileFormat.parquet, ProfileFormat.xlsx)

@@ -58,6 +58,15 @@ class EduClfWarning(UserWarning):
     """Something a user should know that does not stop the run (the CLI prints one line)."""
 
 
+class SkippedFileWarning(EduClfWarning):
+    """A file in a walked folder that is not read: `path`, and `reason` in a few words (counted in errors)."""
+
+    def __init__(self, message: str, path: str | Path, reason: str) -> None:
+        super().__init__(message)
+        self.path = str(path)
+        self.reason = reason
+
+
 class Terminated(BaseException):
     """SIGTERM arrived: like KeyboardInterrupt for SIGINT, it unwinds the run (temp files removed)."""
 

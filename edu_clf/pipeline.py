@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from edu_clf.config import SegmentConfig, load_segment_config
-from edu_clf.errors import EduClfError
-from edu_clf.io import iter_input_paths, read_report, report_kind
+from edu_clf.errors import EduClfError, InputError
+from edu_clf.io import FOLDER_SUFFIXES, iter_input_paths, read_report, report_kind
 from edu_clf.io.corpus import iter_items, read_items
 from edu_clf.segment import doc_id_for, segment_text
 from edu_clf.segment.prepare import prepare_text
@@ -175,6 +175,33 @@ def check_inputs(paths: Iterable[str]) -> None:
 
 def no_items_message(path: str) -> str:
     return f"{path}: no outline items found (empty, whitespace only, or only a title and page chrome)"
+
+
+def no_items_error(inputs: Sequence[str], skipped: Sequence[Skipped] = ()) -> EduClfError:
+    """The error of a run that found no item: the inputs, how many files they hold, and why none gave one.
+
+    `skipped`: the files that could not be read (--skip-errors). Files a folder walk passed over are
+    counted from the walk's own SkippedFileWarning; every other file was read and had no outline item.
+    """
+    import warnings
+    from collections import Counter
+
+    from edu_clf.errors import SkippedFileWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = list(iter_input_paths(list(inputs)))
+    passed = Counter(w.message.reason for w in caught if isinstance(w.message, SkippedFileWarning))
+    unreadable = len({s.path for s in skipped})
+    why = [f"{n} skipped: {reason}" for reason, n in passed.most_common()]
+    why += [f"{unreadable} could not be read"] if unreadable else []
+    why += [f"{len(paths) - unreadable} had no outline items"] if len(paths) > unreadable else []
+    names = ", ".join(inputs[:3]) + (f" and {len(inputs) - 3} more" if len(inputs) > 3 else "")
+    n_files = len(paths) + sum(passed.values())
+    if n_files == 0:
+        return InputError("no report files found", names, hint="folders are searched for "
+                          + ", ".join(FOLDER_SUFFIXES))
+    return InputError(f"no items found in {n_files} file(s) ({'; '.join(why)})", names)
 
 
 def _documents(paths: list[str], config: SegmentConfig, skip_errors: bool, skipped: list[Skipped] | None,
@@ -464,5 +491,5 @@ def jsonl_of(prediction: Prediction) -> str:
 
 
 __all__ = ["Skipped", "check_inputs", "documents_from_items", "iter_chunks", "iter_documents", "jsonl_of",
-           "load_documents", "no_items_message", "predict_documents", "predict_files", "predict_items", "predict_report",
+           "load_documents", "no_items_error", "no_items_message", "predict_documents", "predict_files", "predict_items", "predict_report",
            "predict_stream", "stream_documents", "unique_doc_ids", "WithPath"]

@@ -59,10 +59,55 @@ def test_missing_path_is_a_usage_error(runner, tmp_path):
 
 
 @pytest.mark.parametrize("data", [b"", b"  \n\t\n\xe3\x80\x80\n"], ids=["empty", "whitespace"])
-def test_empty_reports_warn_and_yield_nothing(runner, tmp_path, data):
+def test_an_empty_report_alone_is_an_error(runner, tmp_path, data):
+    """A run that finds no item is an error (issue 15): the file is named, as is why."""
     result = run(runner, "segment", make(tmp_path, "blank.txt", data), "--format", "jsonl")
-    assert result.exit_code == 0 and result.stdout == ""
-    assert "blank.txt" in result.stderr and "no outline items" in result.stderr
+    assert result.exit_code == 1 and result.stdout == ""
+    warning, error = result.stderr.splitlines()
+    assert "blank.txt" in warning and "no outline items" in warning
+    assert error == f"edu-clf: error: {tmp_path / 'blank.txt'}: no items found in 1 file(s) (1 had no outline items)"
+
+
+def test_an_empty_report_among_others_is_a_warning(runner, tmp_path):
+    result = run(runner, "segment", make(tmp_path, "blank.txt", b""), make(tmp_path, "a.txt", SEED0.read_bytes()))
+    assert result.exit_code == 0 and "blank.txt: no outline items" in result.stderr and "a.txt" not in result.stderr
+
+
+def folder_without_items(tmp_path: Path) -> Path:
+    """reports/: two files of no report type, one empty text, one whitespace-only text, one not text at all."""
+    folder = tmp_path / "reports"
+    (folder / "sub").mkdir(parents=True)
+    make(folder, "scan.png", b"\x89PNG\r\n\x1a\n" + bytes(64))
+    make(folder / "sub", "notes.xyz", "备注".encode("utf-8"))
+    make(folder, "empty.txt", b"")
+    make(folder / "sub", "blank.txt", b" \n\n")
+    make(folder, "image.txt", b"\x89PNG\r\n\x1a\n" + bytes(64))
+    return folder
+
+
+@pytest.mark.parametrize("command", [["segment"], ["segment", "-f", "csv"], ["predict"], ["predict", "-j", "2"],
+                                     ["predict", "-f", "csv", "--out", "out.csv"], ["report", "--out", "out.html"],
+                                     ["profile"]], ids=" ".join)
+def test_a_run_that_finds_no_item_is_an_error(runner, tmp_path, monkeypatch, model_path, command):
+    """Every file skipped or empty: exit 1, each file listed with why, then one line naming the folder (issue 15)."""
+    folder_without_items(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    model = [] if command[0] == "segment" else ["--model", model_path]
+    result = run(runner, *command, "reports", "--skip-errors", *model)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == "" and sorted(p.name for p in tmp_path.iterdir()) == ["reports"]   # nothing written
+    lines = result.stderr.splitlines()
+    for name in ("scan.png", "notes.xyz", "empty.txt", "blank.txt", "image.txt"):
+        assert any(name in line for line in lines[:-1]), (name, result.stderr)
+    assert lines[-1] == ("edu-clf: error: reports: no items found in 5 file(s) (2 skipped: unsupported type; "
+                         "1 could not be read; 2 had no outline items)")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_empty_folder_is_an_error(runner, tmp_path, model_path):
+    (tmp_path / "reports").mkdir()
+    result = run(runner, "predict", tmp_path / "reports", "--model", model_path)
+    assert_clean_error(result, 1, f"{tmp_path / 'reports'}: no report files found (folders are searched for .txt")
 
 
 def test_one_bad_file_among_many_writes_nothing(runner, tmp_path, model_path):

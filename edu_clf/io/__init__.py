@@ -296,9 +296,9 @@ def _walk(folder: Path, suffixes: tuple[str, ...], seen: set[tuple[int, int]], r
             if target is not None:  # a link out of the given folder (/etc/passwd, /dev/zero …) is never read
                 import warnings
 
-                from edu_clf.errors import EduClfWarning
-                warnings.warn(f"{path}: symbolic link to {target}, outside {root}; skipped", EduClfWarning,
-                              stacklevel=2)
+                from edu_clf.errors import SkippedFileWarning
+                warnings.warn(SkippedFileWarning(f"{path}: symbolic link to {target}, outside {root}; skipped", path,
+                                                 "a link out of the folder"), stacklevel=2)
                 continue
         if is_dir:
             yield from _walk(path, suffixes, seen, root)
@@ -312,12 +312,13 @@ def _warn_skipped(path: Path, suffixes: tuple[str, ...]) -> None:
     """A file in a walked folder that is not read is named, with why: never skipped silently."""
     import warnings
 
-    from edu_clf.errors import EduClfWarning
+    from edu_clf.errors import SkippedFileWarning
 
     if path.name.startswith("~$"):
-        why = "a Word/WPS lock file (the document is open in an editor)"
+        reason, why = "a lock file", "a Word/WPS lock file (the document is open in an editor)"
     elif path.suffix.lower() in JSONL_SUFFIXES:
-        why = "items or labels (.jsonl) are read only when named explicitly"
+        reason, why = ".jsonl not named", "items or labels (.jsonl) are read only when named explicitly"
     else:
+        reason = "unsupported type"
         why = f"not a report type ({path.suffix.lower() or 'no extension'}; folders take {', '.join(suffixes)})"
-    warnings.warn(f"{path}: skipped: {why}", EduClfWarning, stacklevel=3)
+    warnings.warn(SkippedFileWarning(f"{path}: skipped: {why}", path, reason), stacklevel=3)
