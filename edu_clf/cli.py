@@ -627,7 +627,7 @@ def predict(
     """
     from edu_clf.io import iter_input_paths, report_kind
     from edu_clf.runtime.predict import text_item
-    from edu_clf.pipeline import jsonl_of, predict_files, predict_items, predict_stream
+    from edu_clf.pipeline import predict_files, predict_items, predict_jsonl, predict_stream
     from edu_clf.pipeline import check_inputs, no_items_message
 
     from edu_clf.report.writers import check_writable
@@ -654,7 +654,12 @@ def predict(
         config = load_segment_config()
         skipped: list[Skipped] = []
         paths = list(iter_input_paths(inputs))
-        if jobs > 1 and not any(p == "-" or report_kind(p) == "jsonl" for p in paths):
+        if paths and all(Path(p).suffix.lower() == ".jsonl" for p in paths):
+            # items files: each chunk parsed, checked, labeled (and with jsonl rendered) in one go, by workers
+            # when --jobs > 1
+            predictions = predict_jsonl(trained, paths, jobs=jobs, chunk_size=chunk_size, top_k=top_k,
+                                        explain=explain, render=format is Format.jsonl)
+        elif jobs > 1 and not any(p == "-" or report_kind(p) == "jsonl" for p in paths):
             # whole files go to the workers: reading and segmenting run in parallel too
             if out is None and not skip_errors:
                 check_inputs(paths)

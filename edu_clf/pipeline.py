@@ -34,10 +34,11 @@ def load_predictor(path: str | Path | None = None, trust_pickle: bool = False) -
     return load_model(path, trust_pickle=trust_pickle)
 
 
-def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, explain: int = 0) -> list[Prediction]:
+def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, explain: int = 0,
+                  records: Sequence[Any] | None = None) -> list[Prediction]:
     """edu_clf.runtime.predict.predict_items, imported on first use (reading and segmenting need no model)."""
     from edu_clf.runtime.predict import predict_items as label
-    return label(model, items, top_k=top_k, explain=explain)
+    return label(model, items, top_k=top_k, explain=explain, records=records)
 
 
 def predict_report(model: "TrainedModel", path: str | Path, top_k: int = 1) -> list[Prediction]:
@@ -308,6 +309,10 @@ def _pool(jobs: int, *initargs: Any) -> Iterator["_Pool"]:
     On any exit but the normal one (an error, Ctrl-C, SIGTERM, a closed generator) the workers are
     killed and joined at once, so that nothing hangs and no worker outlives the run.
     """
+    if pool_size(jobs) > 1 and initargs and initargs[0] is not None:
+        # the tables built on first use (dictionary, key tables) are built here once, and shared by the
+        # forked workers, instead of once in each
+        predict_items(initargs[0], ["一"])
     pool = _Pool(pool_size(jobs), initargs)
     try:
         yield pool
@@ -485,11 +490,87 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
                     yield from predictions
 
 
+def line_chunks(path: str, size: int) -> Iterator[tuple[int, list[bytes], bytes, bytes]]:
+    """The raw lines of a JSONL file in chunks of `size`: (first line number, lines, the non-blank line
+    before the chunk, the non-blank line after it). The two outer lines give the chunk's first and
+    last items their neighbours, so a chunk may split a document and label it as the whole file would."""
+    from edu_clf.io.corpus import raw_lines
+
+    lines = raw_lines(path)
+    before, chunk, first = b"", [], 1
+    for number, raw in lines:
+        if len(chunk) == size and raw.strip():
+            yield first, chunk, before, raw
+            before = next((line for line in reversed(chunk) if line.strip()), before)
+            chunk, first = [], number
+        chunk.append(raw)
+    if chunk:
+        yield first, chunk, before, b""
+
+
+def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, bytes], top_k: int = 1,
+                explain: int = 0, render: bool = False) -> list[Any]:
+    """Parse and label one chunk of line_chunks: its Predictions, or with `render` its JSON rows as
+    runs of one document each: (doc_id, title, first text, [row without its closing brace, ...])."""
+    from edu_clf.features.base import to_records
+    from edu_clf.io.corpus import item_of_line
+
+    first, lines, before, after = task
+    items = [it for it in (item_of_line(raw, path, first + i) for i, raw in enumerate(lines)) if it is not None]
+    outer = []
+    for raw in (before.removeprefix(b"\xef\xbb\xbf"), after):
+        try:   # the line before was checked with its chunk; a bad line after stops the next chunk, not this
+            outer.append(item_of_line(raw, path, 0) if raw else None)
+        except EduClfError:
+            outer.append(None)
+    records = to_records([it for it in (outer[0], *items, outer[1]) if it is not None])
+    start = 1 if outer[0] is not None else 0
+    predictions = predict_items(model, items, top_k=top_k, explain=explain,
+                                records=records[start:start + len(items)])
+    if not render:
+        return predictions
+    runs: list[tuple[str, str, str, list[str]]] = []
+    for p in predictions:
+        if not runs or runs[-1][0] != p.doc_id:
+            runs.append((p.doc_id, p.title, p.text, []))
+        runs[-1][3].append(json_line(p.to_dict())[:-2])
+    return runs
+
+
+def _label_lines(task: tuple[str, tuple[int, list[bytes], bytes, bytes]]) -> list[Any]:
+    return label_lines(_WORKER["model"], task[0], task[1], _WORKER["top_k"], _WORKER["explain"],
+                       _WORKER["render"] is not None)
+
+
+def predict_jsonl(model: Any, paths: Sequence[str], jobs: int = 1, chunk_size: int = 2000, top_k: int = 1,
+                  explain: int = 0, render: bool = False) -> Iterator[Any]:
+    """Predictions for the items of guide-format JSONL files, in order, chunk by chunk (flat memory).
+
+    Each chunk is parsed, checked and labeled in one go, in this process or, with `jobs` > 1, by
+    worker processes a bounded window at a time; an invalid line stops the run at that line, after
+    the rows before it. With `render`, chunks come back as label_lines' runs of JSON rows.
+    """
+    for path in paths:
+        chunks = line_chunks(path, chunk_size)
+        if jobs <= 1:
+            for task in chunks:
+                yield from label_lines(model, path, task, top_k, explain, render)
+            continue
+        with _pool(jobs, model, top_k, explain, None, True if render else None) as pool:
+            while True:
+                window = [(path, task) for task in islice(chunks, 2 * pool_size(jobs))]
+                if not window:
+                    break
+                for result in pool.map(_label_lines, window):
+                    yield from result
+
+
 def jsonl_of(prediction: Prediction) -> str:
     """The prediction's JSON Lines line (a `render` for predict_files)."""
     return json_line(prediction.to_dict())
 
 
 __all__ = ["Skipped", "check_inputs", "documents_from_items", "iter_chunks", "iter_documents", "jsonl_of",
+           "label_lines", "line_chunks", "predict_jsonl",
            "load_documents", "no_items_error", "no_items_message", "predict_documents", "predict_files", "predict_items", "predict_report",
            "predict_stream", "stream_documents", "unique_doc_ids", "WithPath"]

@@ -1,9 +1,10 @@
 """The records that flow through edu-clf: outline items, documents, predictions."""
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
+
+import orjson
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,11 @@ class LabeledDocument:
 
 
 def json_line(record: dict[str, Any]) -> str:
-    """One JSON Lines line of a record (UTF-8 text kept as it is, newline included)."""
-    return json.dumps(record, ensure_ascii=False) + "\n"
+    """One JSON Lines line of a record (UTF-8 text kept as it is, compact, newline included)."""
+    return orjson.dumps(record, option=_LINE_OPTIONS).decode()
+
+
+_LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 FORMAT_NAME = "edu-clf-model"

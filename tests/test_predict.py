@@ -66,3 +66,47 @@ def test_workers_can_render_the_predictions(seed_model, seed_paths):
     plain = list(predict_files(seed_model, paths, load_segment_config(), jobs=2, files_per_task=1))
     rendered = list(predict_files(seed_model, paths, load_segment_config(), jobs=2, render=jsonl_of))
     assert rendered == [jsonl_of(p) for p in plain] and len(rendered) > 10
+
+
+def _items_file(tmp_path, items, extra: bytes = b""):
+    import json
+    lines = [json.dumps({"doc_id": it.doc_id, "item": it.item, "title": it.title, "headings": list(it.headings),
+                         "text": it.text}, ensure_ascii=False).encode() for it in items]
+    lines.insert(len(lines) // 2, b"   ")            # a blank line inside a document
+    path = tmp_path / "items.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n" + extra)
+    return str(path)
+
+
+def test_jsonl_chunks_label_as_the_whole_file_does(seed_model, gold_items, tmp_path):
+    """Chunks of raw lines may split a document: its neighbours across the cut still count."""
+    from edu_clf.pipeline import predict_jsonl
+    from edu_clf.records import json_line
+    items = gold_items[:300]
+    assert seed_model.estimator.neighbours   # the case where a cut could change a label
+    batch = predict_items(seed_model, items)
+    path = _items_file(tmp_path, items)
+    for size, jobs in ((1, 1), (7, 1), (10_000, 1), (13, 2)):
+        assert list(predict_jsonl(seed_model, [path], jobs=jobs, chunk_size=size)) == batch, (size, jobs)
+    runs = list(predict_jsonl(seed_model, [path], jobs=2, chunk_size=50, render=True))
+    assert [body + "}\n" for *_, bodies in runs for body in bodies] == [json_line(p.to_dict()) for p in batch]
+    start = 0
+    for doc_id, title, text, bodies in runs:   # each run: one document's rows, named by its first
+        assert (batch[start].doc_id, batch[start].title, batch[start].text) == (doc_id, title, text)
+        assert {p.doc_id for p in batch[start:start + len(bodies)]} == {doc_id}
+        start += len(bodies)
+
+
+def test_a_bad_line_stops_the_jsonl_run_at_its_chunk(seed_model, gold_items, tmp_path):
+    import pytest
+    from edu_clf.errors import DataError
+    from edu_clf.pipeline import predict_jsonl
+    items = gold_items[:40]
+    path = _items_file(tmp_path, items, extra=b'{"doc_id": "x", "item": 1, "text": NaN}\n')
+    got = []
+    with pytest.raises(DataError) as caught:
+        for p in predict_jsonl(seed_model, [path], jobs=2, chunk_size=8):
+            got.append(p)
+    batch = predict_items(seed_model, items)
+    assert got == batch[:len(got)] and 0 < len(batch) - len(got) < 8   # the rows of the chunks before it
+    assert "items.jsonl:42" in str(caught.value) and "NaN is not JSON" in str(caught.value)

@@ -13,8 +13,11 @@ import csv
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 from typing import Iterable, Iterator
+
+import orjson
 
 from edu_clf.config import LabelSchema
 from edu_clf.errors import DataError
@@ -31,7 +34,8 @@ SOURCES = ("seed", "written", "user", "silver")
 SCORE_FIELDS = ("kind_score", "topic_score")
 
 
-def _item_from_record(record: object, path: str, line: int, schema: LabelSchema | None, labeled: bool) -> Item:
+def _item_from_record(record: object, path: str, line: int, schema: LabelSchema | None, labeled: bool,
+                      drop_labels: bool = False) -> Item:
     if not isinstance(record, dict):
         raise DataError("expected a JSON object with doc_id, item, text", path, line)
     missing = [key for key in REQUIRED + (LABEL_FIELDS if labeled else ()) if record.get(key) in (None, "")]
@@ -53,6 +57,8 @@ def _item_from_record(record: object, path: str, line: int, schema: LabelSchema 
     title = record.get("title") or ""
     if not isinstance(title, str):
         raise DataError("field 'title' must be a string", path, line)
+    if drop_labels:
+        return Item(str(doc_id), index, title, tuple(headings), text)
     kind = record.get("kind") or None
     topic = record.get("topic") or None
     source = record.get("source") or None
@@ -68,7 +74,6 @@ def _item_from_record(record: object, path: str, line: int, schema: LabelSchema 
         raise DataError("this line is prediction output (it has kind_score/topic_score): its labels are the "
                         "model's guesses, not checked labels", path, line,
                         hint='correct the labels and add "checked": true to the line, or drop the score fields')
-    _check_surrogates((str(doc_id), title, text, *headings), path, line)
     return Item(doc_id=str(doc_id), item=index, title=title, headings=tuple(headings), text=text,
                 kind=kind if labeled or kind else None, topic=topic, source=source)
 
@@ -90,31 +95,40 @@ def _item_number(value: object, path: str, line: int) -> int:
     return value
 
 
-def _check_surrogates(fields: tuple[str, ...], path: str, line: int) -> None:
-    """Refuse a lone surrogate (\\ud800 in the JSON): it is no character, and no file could hold it."""
-    for value in fields:
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise DataError(f"a lone surrogate \\u{ord(value[exc.start]):04x} is not a character", path, line,
-                                hint="fix the escape in the JSON (it is half of a pair)") from None
-
-
-def _refuse_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_CONSTANT = re.compile(rb"[:\[,]\s*-?(NaN|Infinity)\b")
 
 
 def _loads(line: str | bytes, path: str, number: int) -> object:
-    """One JSON line; every way it can fail is a DataError naming the file and line."""
+    """One JSON line (orjson: strict, no NaN / Infinity, nesting bounded); every way it can fail is a
+    DataError naming the file and line."""
     try:
-        return json.loads(line, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, number) from None
-    except RecursionError:
-        raise DataError("invalid JSON: nested too deeply", path, number) from None
-    except ValueError as exc:  # NaN / Infinity, integers of more than 4300 digits
-        raise DataError(f"invalid JSON: {exc}", path, number) from None
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise DataError(_json_problem(exc, line), path, number) from None
+
+
+def _json_problem(exc: "orjson.JSONDecodeError", line: str | bytes) -> str:
+    """What is wrong with a line orjson refused, in the words of the guide's readers."""
+    raw = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+    message = exc.msg
+    if "UTF-8" in message and isinstance(line, bytes):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return f"not UTF-8 (byte {bad.start} of the line)"
+    if "surrogate" in message:
+        escape = _SURROGATE.search(raw)
+        shown = escape.group().decode().lower() if escape else "\\ud800-\\udfff"
+        return f"invalid JSON: a lone surrogate {shown} is not a character (fix the escape: it is half of a pair)"
+    if "depth limit" in message:
+        return "invalid JSON: nested too deeply"
+    if "infinity" in message:
+        return f"invalid JSON: a number too large (column {exc.colno})"
+    constant = _CONSTANT.search(raw)
+    if constant and "unexpected character" in message:
+        return f"invalid JSON: {constant.group(1).decode()} is not JSON (column {exc.colno})"
+    return f"invalid JSON: {message} (column {exc.colno})"
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -208,11 +222,20 @@ def iter_items(path: str | Path) -> Iterator[Item]:
     if path.lower().endswith(".csv"):
         yield from read_items(path, labeled=False)
         return
+    for number, raw in raw_lines(path):
+        item = item_of_line(raw, path, number)
+        if item is not None:
+            yield item
+
+
+def raw_lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of each line of a JSONL file, read as a stream: any file size, but only a
+    regular file, and no line longer than [limits] max_input_bytes."""
     from edu_clf.config import load_limits
     from edu_clf.io.limits import check_regular
 
     limit = load_limits().max_input_bytes
-    check_regular(path, max_bytes=float("inf"))  # streamed: any size, but only a regular file
+    check_regular(path, max_bytes=float("inf"))
     try:
         handle = open(path, "rb")
     except FileNotFoundError:
@@ -226,9 +249,7 @@ def iter_items(path: str | Path) -> Iterator[Item]:
             if len(raw) > limit:
                 raise DataError(f"line longer than the limit of {limit} bytes", path, number,
                                 hint="raise [limits] max_input_bytes in configs/segment.toml")
-            item = item_of_line(raw, path, number)
-            if item is not None:
-                yield item
+            yield number, raw
 
 
 def item_of_line(raw: bytes, path: str, number: int) -> Item | None:
@@ -237,13 +258,7 @@ def item_of_line(raw: bytes, path: str, number: int) -> Item | None:
         raw = raw[3:]
     if not raw.strip():
         return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 (byte {exc.start} of the line)", path, number,
-                        hint="JSONL items must be UTF-8") from None
-    item = _item_from_record(_loads(text, path, number), path, number, None, False)
-    return Item(item.doc_id, item.item, item.title, item.headings, item.text)
+    return _item_from_record(_loads(raw, path, number), path, number, None, False, drop_labels=True)
 
 
 def read_labeled(paths: Iterable[str | Path], schema: LabelSchema) -> list[Item]:

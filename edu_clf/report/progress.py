@@ -33,8 +33,8 @@ class Progress:
         self._draw()
 
     def advance(self, items: int = 1) -> None:
-        self.items += items
-        if self.enabled and (self.items & 255) == 0:
+        before, self.items = self.items, self.items + items
+        if self.enabled and (self.items >> 8) != (before >> 8):
             self._draw()
 
     def _draw(self) -> None:

@@ -40,10 +40,12 @@ def doc_and_line(p: Prediction) -> tuple[str, str, str, str]:
 
 def with_meta(line: str, meta: dict[str, str]) -> str:
     """A JSON line (an object, newline-terminated) with the metadata fields appended."""
-    if not meta:
-        return line
-    extra = json.dumps(meta, ensure_ascii=False)
-    return f"{line.rstrip()[:-1]}, {extra[1:]}\n"
+    return line[:-2] + _closing(meta) if meta else line
+
+
+def _closing(meta: dict[str, str]) -> str:
+    """What ends a JSON row that lacks its closing brace: the metadata fields, then `}` and the newline."""
+    return "," + json_line(meta)[1:] if meta else "}\n"
 
 
 def csv_columns(top_k: int, explain: int, meta_columns: Sequence[str] = ()) -> list[str]:
@@ -137,7 +139,8 @@ def write_predictions(predictions: Iterable[Any], stream: IO[str], format: str, 
                       top_k: int = 1, explain: int = 0, meta_of: MetaOf | None = None,
                       meta_columns: Sequence[str] = (), names: str = "id", excel: bool = False,
                       progress: Any = None, raw_csv: bool = False) -> int:
-    """Write predictions (Prediction objects, or `doc_and_line` tuples from workers) as table / jsonl / csv.
+    """Write predictions as table / jsonl / csv: Prediction objects, or for jsonl `doc_and_line` tuples
+    or pipeline.label_lines runs made by workers.
 
     Returns the number written. Each row is written as it comes, so output streams.
     """
@@ -156,6 +159,14 @@ def write_predictions(predictions: Iterable[Any], stream: IO[str], format: str, 
     elif format == "jsonl":
         lines = JsonlWriter(stream)
         for p in predictions:
+            if isinstance(p, tuple) and isinstance(p[3], list):   # a run of rows of one document
+                doc_id, title, text, bodies = p
+                suffix = _closing(meta(doc_id, title, text))
+                stream.write("".join([body + suffix for body in bodies]))
+                count += len(bodies)
+                if progress is not None:
+                    progress.advance(len(bodies))
+                continue
             if isinstance(p, tuple):
                 doc_id, title, text, line = p
                 lines.row(with_meta(line, meta(doc_id, title, text)))

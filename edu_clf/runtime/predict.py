@@ -32,11 +32,15 @@ def _top(classes: np.ndarray, row: np.ndarray, k: int) -> tuple[tuple[str, float
     return tuple((str(classes[j]), float(row[j])) for j in order)
 
 
-def predict_items(model: Any, items: Sequence[Any], top_k: int = 1, explain: int = 0) -> list[Prediction]:
-    """Label items (Item, guide-format dict, Record or plain text), in order."""
+def predict_items(model: Any, items: Sequence[Any], top_k: int = 1, explain: int = 0,
+                  records: Sequence[Record] | None = None) -> list[Prediction]:
+    """Label items (Item, guide-format dict, Record or plain text), in order.
+
+    `records`: what the features see of each item when the caller made them already (a chunk of a
+    longer stream, whose first and last items have neighbours outside it)."""
     if not items:
         return []
-    records = to_records(items)
+    records = to_records(items) if records is None else records
     explainer = matrix = None
     if explain:  # explanations read the feature matrix of the full estimator
         if not hasattr(model, "explainer"):
