@@ -9,8 +9,8 @@ Big5, UTF-16 and traditional-character copies. Every copy must give the clean
 copy's items (same count; each text equal without whitespace, or character-bigram
 Jaccard ≥ 0.95) and no chrome piece may become item text.
 
-Other copy kinds (PDF, .docx: their readers' engineers) join by adding a maker to
-COPIES: `make(report, folder) -> (path, chrome pieces)`.
+PDF and .docx copies are made by tests/test_pdf_docx.py's makers. Other copy kinds join
+by adding a maker to COPIES: `make(report, folder) -> (path, chrome pieces)`.
 
 `python -m tests.test_noisy_copies` prints, per kind of copy, items found /
 expected and chrome pieces leaked.
@@ -202,7 +202,31 @@ def _taiwan(encoding: str) -> Callable[[str], str]:
 
 
 EXPECTED_FORM: dict[str, Callable[[str], str]] = {"big5": _taiwan("big5hkscs"), "traditional": _taiwan("utf-8")}
-# PDF and .docx copies: add their makers here, e.g. COPIES["pdf"] = pdf_copy (see the module docstring).
+
+
+def pdf_copy(r: Report, folder: Path) -> tuple[Path, list[str]]:
+    """A PDF with a text layer, a running header and page numbers (tests/test_pdf_docx.make_pdf)."""
+    from tests.test_pdf_docx import FOOTERS, HEADERS, make_pdf
+
+    k = sum(map(ord, r.name))
+    header, footer = HEADERS[k % len(HEADERS)], FOOTERS[k % len(FOOTERS)]
+    path = folder / f"{r.name}.layer.pdf"
+    path.write_bytes(make_pdf(r.text.split("\n"), header, footer))
+    return path, [header]
+
+
+def docx_copy(r: Report, folder: Path) -> tuple[Path, list[str]]:
+    """A .docx with automatic numbering, a text box, tracked changes, and end matter holding a table
+    (tests/test_pdf_docx.make_docx; no table in the body, which would be an item the clean text lacks)."""
+    from tests.test_pdf_docx import END_MATTER, TABLE, make_docx
+
+    data, _, _ = make_docx(r.text, table=False)
+    path = folder / f"{r.name}.word.docx"
+    path.write_bytes(data)
+    return path, [*END_MATTER, "已删除的旧表述", "已移走的旧表述", *TABLE[1]]
+
+
+COPIES.update({"pdf": pdf_copy, "docx": docx_copy})
 
 
 def compilation(reports: list[Report], folder: Path) -> tuple[Path, list[str]]:
@@ -377,28 +401,39 @@ def test_doc_ids_are_unique_across_folders_and_rows_carry_the_path(runner, tmp_p
     assert {row.get("path") for row in rows} == {str(tmp_path / c / "2024上半年.txt") for c in ("countyA", "countyB")}
 
 
-def test_predict_on_a_folder_of_copies_gives_the_clean_labels(runner, model_path, tmp_path):
+# the copies of one report that `edu-clf predict` must label as its clean text (issue 15, "Done when")
+PREDICTED = ("web-gbk", "pdf", "docx", "gb18030", "big5", "utf-16", "traditional", "hard-wrapped", "doc-site")
+
+
+def predict_copies(runner, model: Path, r: Report, folder: Path) -> dict[str, list[tuple[str, str, str]]]:
+    """`edu-clf predict FOLDER --format jsonl` over r's clean text and its PREDICTED copies: kind of copy
+    ("clean" for the text itself) → (text, kind, topic) of each item, told apart by the rows' path."""
     from edu_clf.cli import app
 
-    r = report(REPORTS[0])
-    folder = tmp_path / "copies"
     folder.mkdir()
     (folder / "clean.txt").write_text(r.text, encoding="utf-8")
-    for kind in ("web-gbk", "hard-wrapped", "doc-site", "gb18030", "utf-16", "big5", "traditional"):
-        COPIES[kind](r, folder)
-    result = runner.invoke(app, ["--quiet", "predict", str(folder), "--model", str(model_path), "--format", "jsonl"])
+    kind_of = {str(folder / "clean.txt"): "clean"}
+    kind_of.update({str(COPIES[kind](r, folder)[0]): kind for kind in PREDICTED})
+    result = runner.invoke(app, ["--quiet", "predict", str(folder), "--model", str(model), "--format", "jsonl"])
     assert result.exit_code == 0, result.output
     rows: dict[str, list[tuple[str, str, str]]] = {}
     for line in result.stdout.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            rows.setdefault(row["doc_id"], []).append((squash(row["text"]), row["kind"], row["topic"]))
-    assert len(rows) == 8
+        row = json.loads(line)
+        rows.setdefault(kind_of[row["path"]], []).append((row["text"], row["kind"], row["topic"]))
+    return rows
+
+
+def test_predict_on_a_folder_of_copies_gives_the_clean_items_and_labels(runner, model_path, tmp_path):
+    """.html, .pdf, .docx, GB18030 / Big5 / UTF-16 and traditional copies: the clean text's items, labeled alike."""
+    rows = predict_copies(runner, model_path, report(REPORTS[0]), tmp_path / "copies")
+    assert sorted(rows) == sorted(["clean", *PREDICTED])
     want = rows.pop("clean")
     assert len(want) > 10
-    for doc_id, got in rows.items():
-        assert len(got) == len(want), doc_id
-        assert [(k, t) for _, k, t in got] == [(k, t) for _, k, t in want], doc_id
+    for kind, got in rows.items():
+        form = EXPECTED_FORM.get(kind, str)
+        assert len(got) == len(want), kind
+        assert all(same_item(g, form(w)) for (g, _, _), (w, _, _) in zip(got, want)), kind
+        assert [(k, t) for _, k, t in got] == [(k, t) for _, k, t in want], kind
 
 
 # ---------------------------------------------------------------- the measured table
