@@ -27,7 +27,7 @@ static int ctz64(uint64_t x) { unsigned long i; _BitScanForward64(&i, x); return
 #define PREFETCH(p) ((void)0)
 #endif
 
-#define KERNELS_VERSION 5
+#define KERNELS_VERSION 6
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define SPACE_ID (-2)
 
@@ -645,6 +645,87 @@ fail:
     return NULL;
 }
 
+static void jieba_dict_capsule_free(PyObject *capsule);
+
+PyDoc_STRVAR(jieba_dict_arrays_doc,
+"jieba_dict_arrays(capsule) -> (root, logf, first, end, code, logtotal)\n\n"
+"The frozen dictionary as bytes: int32[65536] (the root's children), then per node float64\n"
+"log(freq) (-1: a prefix that is no word), int32 first and end child, uint32 code point;\n"
+"jieba_dict_from_arrays makes the same dictionary from them without reading dict.txt.");
+
+static PyObject *jieba_dict_arrays(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *capsule;
+    if (!PyArg_ParseTuple(args, "O", &capsule)) return NULL;
+    JiebaDict *d = PyCapsule_GetPointer(capsule, JIEBA_DICT_CAPSULE);
+    if (!d) return NULL;
+    Py_ssize_t n = d->n_nodes;
+    PyObject *root = PyBytes_FromStringAndSize((const char *)d->root, 0x10000 * (Py_ssize_t)sizeof(int32_t));
+    PyObject *logf = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(double));
+    PyObject *first = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int32_t));
+    PyObject *end = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int32_t));
+    PyObject *code = PyBytes_FromStringAndSize((const char *)d->code, n * (Py_ssize_t)sizeof(Py_UCS4));
+    if (!root || !logf || !first || !end || !code) goto fail;
+    double *lf = (double *)PyBytes_AS_STRING(logf);
+    int32_t *fi = (int32_t *)PyBytes_AS_STRING(first), *en = (int32_t *)PyBytes_AS_STRING(end);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        lf[i] = d->node[i].logf;
+        fi[i] = d->node[i].first;
+        en[i] = d->node[i].end;
+    }
+    return Py_BuildValue("(NNNNNd)", root, logf, first, end, code, d->logtotal);
+fail:
+    Py_XDECREF(root); Py_XDECREF(logf); Py_XDECREF(first); Py_XDECREF(end); Py_XDECREF(code);
+    return NULL;
+}
+
+PyDoc_STRVAR(jieba_dict_from_arrays_doc,
+"jieba_dict_from_arrays(root, logf, first, end, code, logtotal) -> capsule\n\n"
+"The dictionary jieba_dict_arrays gave (from a model artifact, so checked: every child range\n"
+"and root entry must point inside the trie, or ValueError).");
+
+static PyObject *jieba_dict_from_arrays(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer root, logf, first, end, code;
+    double logtotal;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*d", &root, &logf, &first, &end, &code, &logtotal)) return NULL;
+    PyObject *capsule = NULL;
+    JiebaDict *d = NULL;
+    Py_ssize_t n = logf.len / (Py_ssize_t)sizeof(double);
+    if (root.len != 0x10000 * (Py_ssize_t)sizeof(int32_t) || n < 1 || n >= (1 << 22)
+        || logf.len != n * (Py_ssize_t)sizeof(double) || first.len != n * (Py_ssize_t)sizeof(int32_t)
+        || end.len != n * (Py_ssize_t)sizeof(int32_t) || code.len != n * (Py_ssize_t)sizeof(Py_UCS4)) {
+        PyErr_SetString(PyExc_ValueError, "dictionary arrays: wrong sizes");
+        goto done;
+    }
+    const int32_t *r = root.buf, *fi = first.buf, *en = end.buf;
+    const Py_UCS4 *co = code.buf;
+    for (Py_ssize_t i = 0; i < 0x10000; i++)
+        if (r[i] < 0 || r[i] >= n) { PyErr_SetString(PyExc_ValueError, "dictionary arrays: root out of range"); goto done; }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (fi[i] < 0 || fi[i] > en[i] || en[i] > n || co[i] > 0x10FFFF) {
+            PyErr_SetString(PyExc_ValueError, "dictionary arrays: a node out of range");
+            goto done;
+        }
+    d = calloc(1, sizeof(JiebaDict));
+    if (!d || !(d->root = malloc(root.len)) || !(d->node = malloc(n * sizeof(TrieNode)))
+        || !(d->code = malloc(code.len)) || !(d->memo = calloc(MEMO_SIZE, sizeof(uint64_t)))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(d->root, root.buf, root.len);
+    memcpy(d->code, code.buf, code.len);
+    const double *lf = logf.buf;
+    for (Py_ssize_t i = 0; i < n; i++) d->node[i] = (TrieNode){lf[i], fi[i], en[i]};
+    d->n_nodes = n;
+    d->logtotal = logtotal;
+    capsule = PyCapsule_New(d, JIEBA_DICT_CAPSULE, jieba_dict_capsule_free);
+    if (capsule) d = NULL;
+done:
+    jieba_dict_free(d);
+    PyBuffer_Release(&root); PyBuffer_Release(&logf); PyBuffer_Release(&first); PyBuffer_Release(&end);
+    PyBuffer_Release(&code);
+    return capsule;
+}
+
 static inline int32_t trie_search(const JiebaDict *d, int32_t node, Py_UCS4 ch) {
     int32_t lo = d->node[node].first, n = d->node[node].end - lo;
     if (n <= 0) return 0;
@@ -1143,6 +1224,8 @@ static PyMethodDef methods[] = {
     {"word_tfidf", word_tfidf, METH_VARARGS, word_tfidf_doc},
     {"jieba_dict", jieba_dict, METH_VARARGS, jieba_dict_doc},
     {"jieba_cut", jieba_cut, METH_VARARGS, jieba_cut_doc},
+    {"jieba_dict_arrays", jieba_dict_arrays, METH_VARARGS, jieba_dict_arrays_doc},
+    {"jieba_dict_from_arrays", jieba_dict_from_arrays, METH_VARARGS, jieba_dict_from_arrays_doc},
     {"word_index", word_index, METH_VARARGS, word_index_doc},
     {"jieba_word_tfidf", jieba_word_tfidf, METH_VARARGS, jieba_word_tfidf_doc},
     {"jieba_context_tfidf", jieba_context_tfidf, METH_VARARGS, jieba_context_tfidf_doc},

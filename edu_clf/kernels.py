@@ -13,7 +13,7 @@ import os
 import warnings
 from types import ModuleType
 
-VERSION = 5  # must equal KERNELS_VERSION in _kernels.c: a stale build is ignored, not trusted
+VERSION = 6  # must equal KERNELS_VERSION in _kernels.c: a stale build is ignored, not trusted
 
 
 def _load(name: str, version: int) -> ModuleType | None:

@@ -85,13 +85,45 @@ def test_newer_runtime_format_and_other_label_schema_are_refused(artifact, tmp_p
         load_runtime(_rewrite(artifact, tmp_path, meta=json.dumps(meta)))
 
 
-def test_a_changed_tokenizer_dictionary_warns(artifact, tmp_path):
+def test_a_changed_tokenizer_dictionary_warns_unless_the_model_carries_its_own(artifact, tmp_path):
+    import warnings
+
     from edu_clf.errors import EduClfWarning
     meta = json.loads(str(np.load(artifact)["meta"][()]))
     assert set(meta["depends"]) >= {"jieba dict.txt", "labels.toml", "cues.toml", "segment.toml"}
     meta["depends"]["jieba dict.txt"] = "0" * 64
+    spec = json.loads(str(np.load(artifact)["runtime"][()]))
+    if "dictionary" in spec:   # exported where the kernels run: it carries the dictionary it was trained with
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            load_runtime(_rewrite(artifact, tmp_path, meta=json.dumps(meta)))
+        spec.pop("dictionary")
     with pytest.warns(EduClfWarning, match="jieba dict.txt changed"):
-        load_runtime(_rewrite(artifact, tmp_path, meta=json.dumps(meta)))
+        load_runtime(_rewrite(artifact, tmp_path, meta=json.dumps(meta), runtime=json.dumps(spec)))
+
+
+def test_the_carried_dictionary_cuts_as_dict_txt_does(artifact, gold_items):
+    from edu_clf import kernels
+    from edu_clf.features.tokenize import jieba_dictionary
+    if kernels.KERNELS is None:
+        pytest.skip("the C kernels are not built on this machine")
+    own = load_runtime(artifact).dictionary.get()
+    for it in gold_items[:200]:
+        assert kernels.KERNELS.jieba_cut(own, it.text) == kernels.KERNELS.jieba_cut(jieba_dictionary(), it.text)
+
+
+@pytest.mark.parametrize("name, damage", [
+    ("dict_root", lambda a: np.full_like(a, 10**8)),            # children outside the trie
+    ("dict_end", lambda a: a + 5),
+    ("dict_first", lambda a: a[:-1]),                            # arrays of different lengths
+])
+def test_a_damaged_dictionary_is_refused(artifact, tmp_path, name, damage):
+    from edu_clf import kernels
+    if kernels.KERNELS is None:
+        pytest.skip("the C kernels are not built on this machine")
+    arrays = dict(np.load(artifact, allow_pickle=False))
+    with pytest.raises(ModelError, match="damaged.*dictionary arrays"):
+        load_runtime(_rewrite(artifact, tmp_path, **{name: damage(arrays[name])}))
 
 
 def test_a_pickle_named_npz_never_runs(tmp_path):

@@ -138,7 +138,12 @@ class TfidfTransform:
 
     def _native_words(self) -> bool:
         """Whether the kernels can cut the words themselves (the fast backend, HMM off, dictionary loaded)."""
-        return self.tokenizer == "rjieba" and not self.hmm and jieba_dictionary() is not None
+        return self.tokenizer == "rjieba" and not self.hmm and self._dictionary() is not None
+
+    def _dictionary(self) -> Any:
+        """The kernels' dictionary: the model's own (a runtime artifact carries it), else jieba's dict.txt."""
+        own = self.__dict__.get("dictionary_")
+        return own.get() if own is not None else jieba_dictionary()
 
     def _word_index(self) -> Any:
         """word_index_ copied into C for the kernels (built on first use)."""
@@ -172,7 +177,7 @@ class TfidfTransform:
                                                self.sublinear_tf, self._prefix_closed())
         elif self.analyzer == "words" and self._native_words():
             # tokenized in C as well: the words never become Python strings
-            parts = kernels.KERNELS.jieba_word_tfidf(_texts(X), jieba_dictionary(), self._word_index(),
+            parts = kernels.KERNELS.jieba_word_tfidf(_texts(X), self._dictionary(), self._word_index(),
                                                      self._base(self.word_index_), self._n_max(), table.pairs(),
                                                      self.idf_, self.sublinear_tf, self._prefix_closed())
         elif self.analyzer == "context" and self._native_words():
@@ -188,7 +193,7 @@ class TfidfTransform:
     def _kernel_context_matrix(self, X: Sequence[Any]) -> Parts:
         """Context rows made in C once per distinct (title, headings), then given to each item."""
         contexts, which = distinct_contexts(to_records(X))
-        parts = kernels.KERNELS.jieba_context_tfidf(contexts, jieba_dictionary(), self._word_index(),
+        parts = kernels.KERNELS.jieba_context_tfidf(contexts, self._dictionary(), self._word_index(),
                                                     self._key_table().pairs(), self.idf_, self.sublinear_tf)
         return take_rows(_arrays(parts), which)
 

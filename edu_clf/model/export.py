@@ -13,6 +13,7 @@ import numpy as np
 from edu_clf.errors import ModelError
 from edu_clf.features.blocks import CueFeatures
 from edu_clf.features.tables import _pack_terms
+from edu_clf.features.tokenize import dictionary_arrays, dictionary_sha256
 from edu_clf.features.vectorize import FastTfidf
 from edu_clf.io.atomic import atomic_path
 from edu_clf.model import _KernelScorer
@@ -64,13 +65,32 @@ def export_runtime(model: TrainedModel, path: str | Path) -> Path:
             "widths": scorer.widths, "classes": [[str(c) for c in classes] for classes in est.classes_],
             "temperatures": [float(t) for t in getattr(est, "temperatures_", [1.0, 1.0])],
             "normalize": bool(getattr(est, "normalize", False))}
+    if any(b.get("tokenizer") == "rjieba" and not b.get("hmm") and b["analyzer"] != "chars" for b in blocks
+           if b["type"] == "tfidf"):
+        # the words are cut with the dictionary of training, loaded in milliseconds instead of ~0.2 s
+        own = dictionary_arrays()
+        if own is not None:
+            arrays.update({f"dict_{name}": value for name, value in own.items()})
+            spec["dictionary"] = {"sha256": dictionary_sha256()}
     path = Path(path)
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, runtime=np.array(json.dumps(spec, ensure_ascii=False)),
-                                meta=np.array(json.dumps(model.meta.to_dict(), ensure_ascii=False, sort_keys=True)),
-                                **arrays)
+        _write_npz(tmp, {"runtime": np.array(json.dumps(spec, ensure_ascii=False)),
+                         "meta": np.array(json.dumps(model.meta.to_dict(), ensure_ascii=False, sort_keys=True)),
+                         **arrays})
     return path
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """An .npz as np.savez_compressed writes it, but the weights stored as they are: deflate shrinks
+    them by a tenth and inflating them cost every start-up ~60 ms."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
+        for name, value in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED if name == "weights" else zipfile.ZIP_DEFLATED
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 __all__ = ["export_runtime", "runtime_path_for"]

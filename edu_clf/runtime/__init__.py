@@ -23,6 +23,7 @@ from edu_clf import kernels
 from edu_clf.errors import EduClfWarning, ModelError
 from edu_clf.features.base import normalized, to_records
 from edu_clf.features.tables import _CACHES, CueTransform, TfidfTransform, _unpack_terms
+from edu_clf.features.tokenize import OwnDictionary
 from edu_clf.records import FORMAT_NAME, ModelMeta
 
 RUNTIME_FORMAT = "edu-clf-runtime"
@@ -113,6 +114,10 @@ class RuntimeModel:
         self.weights = np.ascontiguousarray(arrays["weights"], dtype=np.float64)
         self.widths = [int(w) for w in spec["widths"]]
         self.intercepts = [np.asarray(arrays[f"intercept{k}"], dtype=np.float64) for k in range(len(self.widths))]
+        self.dictionary = _own_dictionary(spec, arrays)
+        for table, _, _ in self.blocks:
+            if self.dictionary is not None and isinstance(table, TfidfTable) and table.analyzer != "chars":
+                table.dictionary_ = self.dictionary
         self.classes_ = [np.asarray(c, dtype=object) for c in spec["classes"]]
         self.temperatures = [float(t) for t in spec["temperatures"]]
         self.normalize = bool(spec["normalize"])
@@ -140,6 +145,16 @@ class RuntimeModel:
         """Label items (Items, guide-format dicts or plain strings); one Prediction each, in order."""
         from edu_clf.runtime.predict import predict_items
         return predict_items(self, list(items), top_k=top_k)
+
+
+def _own_dictionary(spec: dict[str, Any], arrays: Any) -> OwnDictionary | None:
+    """The dictionary the model was trained with, when the artifact carries it (made and so checked now)."""
+    if "dictionary" not in spec:
+        return None
+    own = OwnDictionary({name: arrays[f"dict_{name}"] for name in ("root", "logf", "first", "end", "code",
+                                                                   "logtotal")})
+    own.get()
+    return own
 
 
 def _json(arrays: Any, key: str, path: Path) -> Any:
@@ -191,19 +206,21 @@ def load_runtime(path: str | Path | None = None, schema: Any = None) -> RuntimeM
     if meta.label_schema != expected:
         raise ModelError("the model's label schema does not match configs/labels.toml", path,
                          hint="retrain the model on data labeled with the current schema")
-    check_depends(meta, path, file_hashes())
+    # a model that carries its dictionary does not depend on the installed dict.txt
+    check_depends(meta, path, file_hashes(), dictionary="dictionary" not in spec or kernels.KERNELS is None)
     try:
         return RuntimeModel(spec, arrays, meta, str(path))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"runtime artifact is damaged ({type(exc).__name__}: {exc})", path) from None
 
 
-def check_depends(meta: ModelMeta, path: Path, configs: dict[str, str]) -> None:
-    """Warn when the tokenizer dictionary or a config file differs from the one the model was trained with."""
+def check_depends(meta: ModelMeta, path: Path, configs: dict[str, str], dictionary: bool = True) -> None:
+    """Warn when the tokenizer dictionary (with `dictionary`) or a config file differs from the one the model
+    was trained with."""
     from edu_clf.features.tokenize import dictionary_sha256
 
     depends = meta.depends or {}
-    now = {**configs, "jieba dict.txt": dictionary_sha256()}
+    now = {**configs, **({"jieba dict.txt": dictionary_sha256()} if dictionary else {})}
     changed = [name for name, digest in depends.items() if name in now and now[name] and digest != now[name]]
     if changed:
         warnings.warn(f"{path}: {', '.join(changed)} changed since the model was trained; labels may differ "
