@@ -43,15 +43,18 @@ def _converter():
 
 
 @lru_cache(maxsize=1)
-def _traditional_chars() -> re.Pattern[str]:
-    """A character class of every character that t2s changes (found once, by converting them all)."""
+def _traditional_set() -> str:
+    """Every character that t2s changes (found once, by converting them all)."""
     chars = "".join(chr(c) for c in range(0x3400, 0xA000))
     simplified = _converter().convert(chars)
     if len(simplified) != len(chars):   # t2s maps characters one to one; be safe if a version does not
-        changed = [c for c in chars if _converter().convert(c) != c]
-    else:
-        changed = [a for a, b in zip(chars, simplified) if a != b]
-    return re.compile("[" + "".join(changed) + "]")
+        return "".join(c for c in chars if _converter().convert(c) != c)
+    return "".join(a for a, b in zip(chars, simplified) if a != b)
+
+
+@lru_cache(maxsize=1)
+def _traditional_chars() -> re.Pattern[str]:
+    return re.compile("[" + _traditional_set() + "]")
 
 
 def to_simplified(text: str) -> str:
@@ -88,10 +91,51 @@ def normalize_text(text: str) -> str:
     return fold(to_simplified(drop_pinyin(text)))
 
 
+_SEP = "\x00"   # no step changes or matches it, and decoding removes it from report text
+
+
+def normalize_texts(texts: list[str]) -> list[str]:
+    """normalize_text of each text, for many at once (a chunk of items): what each step looks for is
+    found for all of them in one numpy pass over their code points, and the fold (a map of single
+    characters) is one str.replace per character that occurs."""
+    import numpy as np
+
+    joined = _SEP.join(texts)
+    if not texts or _SEP in _FOLD_STR or joined.count(_SEP) != len(texts) - 1:
+        return [normalize_text(t) for t in texts]
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    table = _flags()
+    flags = table[codes]
+    openers = np.flatnonzero(flags[:-1] & _OPENER)   # _PINYIN_HINT: an opener, then a pinyin letter
+    if (flags & _TRADITIONAL).any() or (table[codes[openers + 1]] & _LETTER).any():
+        texts = [to_simplified(drop_pinyin(t)) for t in texts]    # the few texts that need it change
+        return [fold(t) for t in texts]
+    for code in np.unique(codes[flags & _FOLDED != 0]).tolist():
+        joined = joined.replace(chr(code), _FOLD_STR[chr(code)])
+    return joined.split(_SEP)
+
+
+_TRADITIONAL, _FOLDED, _OPENER, _LETTER = 1, 2, 4, 8
+
+
+@lru_cache(maxsize=1)
+def _flags() -> "np.ndarray":
+    """Per code point: whether t2s changes it, fold changes it, it opens a pinyin annotation or is
+    a letter of one (the two character classes of _PINYIN_HINT)."""
+    import numpy as np
+
+    flags = np.zeros(0x110000, dtype=np.uint8)
+    folded = "".join(c for c, to in _FOLD_STR.items() if to != c)
+    letters = "abcdefghijklmnopqrstuvwxyz" + _TONED
+    for chars, flag in ((_traditional_set(), _TRADITIONAL), (folded, _FOLDED), ("(（", _OPENER), (letters, _LETTER)):
+        flags[np.fromiter(map(ord, chars), dtype=np.int64, count=len(chars))] |= flag
+    return flags
+
+
 @lru_cache(maxsize=65536)
 def normalize_context(text: str) -> str:
     """normalize_text for titles and headings, which repeat across many items."""
     return normalize_text(text)
 
 
-__all__ = ["drop_pinyin", "fold", "normalize_context", "normalize_text", "to_simplified"]
+__all__ = ["drop_pinyin", "fold", "normalize_context", "normalize_text", "normalize_texts", "to_simplified"]

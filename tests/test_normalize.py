@@ -34,3 +34,13 @@ def test_numbering_and_decimals_survive():
 def test_normalization_is_idempotent(text):
     once = normalize_text(text)
     assert normalize_text(once) == once
+
+
+_ALPHABET = "学校總結工作,，:;()（）!?〔〕「」“”'\"ａ０１%％－　\u200b\ufffdjiéxuéā12 \n\x00乾干后後"
+
+
+@given(st.lists(st.text(alphabet=_ALPHABET, max_size=30), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_a_batch_is_normalized_as_each_text_alone(texts):
+    from edu_clf.normalize import normalize_text, normalize_texts
+    assert normalize_texts(texts) == [normalize_text(t) for t in texts]

@@ -56,20 +56,15 @@ def to_records(X: Sequence[Any]) -> list[Record]:
 def normalized(records: Sequence[Record]) -> "Records":
     """The records as the features see them when normalization is on (edu_clf.normalize).
 
-    A neighbour's text is an item's own text too: each distinct text is normalized once."""
-    from edu_clf.normalize import normalize_context, normalize_text
-    done: dict[str, str] = {"": ""}
-
-    def norm(text: str) -> str:
-        got = done.get(text)
-        if got is None:
-            got = done[text] = normalize_text(text)
-        return got
-
+    A neighbour's text is an item's own text too: each distinct text is normalized once, all of them
+    in one batch."""
+    from edu_clf.normalize import normalize_context, normalize_texts
+    distinct = list(dict.fromkeys(t for r in records for t in (r.text, r.preceding, r.following)))
+    done = dict(zip(distinct, normalize_texts(distinct)))
     out = Records()
     for r in records:
-        out.append(Record(norm(r.text), normalize_context(r.title) if r.title else "",
-                          tuple(normalize_context(h) for h in r.headings), norm(r.preceding), norm(r.following)))
+        out.append(Record(done[r.text], normalize_context(r.title) if r.title else "",
+                          tuple(map(normalize_context, r.headings)), done[r.preceding], done[r.following]))
     return out
 
 
