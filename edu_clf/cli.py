@@ -22,6 +22,7 @@ import typer.core
 from edu_clf import __version__
 from edu_clf.config import load_label_schema, load_segment_config
 from edu_clf.io.corpus import read_labeled
+from edu_clf.io.limits import printable_name
 from edu_clf.errors import ConfigError, EduClfError, Terminated, UsageError
 from edu_clf.report.writers import CsvWriter, JsonlWriter, TableWriter, open_output
 from edu_clf.pipeline import Skipped, iter_documents
@@ -377,7 +378,7 @@ def train(
     """
     from edu_clf.config import load_label_schema, load_train_config
     from edu_clf.report.writers import check_writable
-    from edu_clf.model.persist import save_model
+    from edu_clf.model.export import runtime_path_for
     from edu_clf.model.train import default_data_paths, load_training_items, train_model
 
     cfg = load_train_config(config, set_ or [])
@@ -394,21 +395,38 @@ def train(
     if out is None:
         progress(f"no --out given: the model goes to {target} (the shipped model is never overwritten)")
     check_writable(target, paths)
+    # the runtime artifact beside it (numpy only) when the model has one; checked before fitting too
+    runtime = (runtime_path_for(target) if cfg.features.engine == "fast" and cfg.model.classifier == "logreg"
+               and target.suffix != ".npz" else None)
+    check_writable(runtime, paths)
     from edu_clf.model.train import source_weights
     weights = source_weights(items, {"user": user_weight, "silver": silver_weight})
     model = train_model(items, cfg, schema, paths, cv=cv, progress=progress, jobs=jobs, sample_weight=weights)
-    save_model(model, target, format.value)
-    runtime = None
-    if model.estimator.engine == "fast" and model.estimator.classifier == "logreg" and target.suffix != ".npz":
-        from edu_clf.model.export import export_runtime, runtime_path_for
-        runtime = export_runtime(model, runtime_path_for(target))
+    _save_model_files(model, target, format.value, runtime)
     for key, name in (("cv", "seed documents held out one at a time"),
                       ("cv_written", "written corpus held out one writer at a time")):
         scores = model.meta.metrics.get(key, {})
         if "kind" in scores:
             typer.echo(f"{name}: kind macro-F1 {scores['kind']['macro_f1']:.3f}, "
                        f"topic macro-F1 {scores['topic']['macro_f1']:.3f}")
-    typer.echo(f"wrote {target}" + (f" and its runtime artifact {runtime}" if runtime else ""))
+    typer.echo(f"wrote {printable_name(target)}" + (f" and its runtime artifact {printable_name(runtime)}"
+                                                     if runtime else ""))
+
+
+def _save_model_files(model, target: Path, format: str, runtime: Path | None) -> None:
+    """The model and its runtime artifact, each written to a temp file beside it and renamed into place
+    together once both are complete: a signal or an error while either is written keeps both old files
+    (never a new model beside the old artifact)."""
+    import contextlib
+
+    from edu_clf.io.atomic import atomic_path
+    from edu_clf.model.persist import save_model
+
+    with contextlib.ExitStack() as stack:
+        save_model(model, stack.enter_context(atomic_path(target)), format)
+        if runtime is not None:
+            from edu_clf.model.export import export_runtime
+            export_runtime(model, stack.enter_context(atomic_path(runtime)))
 
 
 def _training_paths(data: list[Path] | None, cfg, only: bool) -> list[Path]:
@@ -763,7 +781,7 @@ def report(
     with open_output(out) as stream:
         stream.write(page)
     report_skipped(skipped)
-    typer.echo(f"wrote {out}: {len(labeled)} document(s), {sum(len(d.predictions) for d in labeled)} items")
+    typer.echo(f"wrote {printable_name(out)}: {len(labeled)} document(s), {sum(len(d.predictions) for d in labeled)} items")
 
 
 class ProfileFormat(str, Enum):
@@ -969,7 +987,7 @@ def bootstrap(
         jw = JsonlWriter(stream)
         for record in records:
             jw.row(record)
-    typer.echo(f"wrote {out}: {len(records)} of {len(items)} items got a silver kind and topic")
+    typer.echo(f"wrote {printable_name(out)}: {len(records)} of {len(items)} items got a silver kind and topic")
     if gold:
         truth = {(it.doc_id, it.item): it for it in read_labeled(gold, schema)}
         pairs = [(truth[(it.doc_id, it.item)], s) for it, s in zip(items, labels) if (it.doc_id, it.item) in truth]
@@ -1035,7 +1053,7 @@ def tune(
                   + ", ".join(f"{k}={v}" for k, v in result.best_params.items()))
         with open_output(out) as stream:
             stream.write(tuning.config_toml(best, header))
-        typer.echo(f"wrote {out}")
+        typer.echo(f"wrote {printable_name(out)}")
 
 
 def main(args: list[str] | None = None) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from edu_clf.config import LimitsConfig
-from edu_clf.errors import DataError, EduClfError
+from edu_clf.errors import DataError, EduClfError, EduClfWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED0 = sorted((ROOT / "seeds").glob("*.txt"))[0]
@@ -554,6 +554,179 @@ def test_html_report_shows_bidi_and_zero_width_characters(runner, tmp_path, mode
     page = out.read_text(encoding="utf-8")
     assert "⟦U+202E⟧" in page and "⟦U+200B⟧" in page and "⟦U+202C⟧" in page
     assert "\u202e" not in page and "\u200b" not in page
+
+
+# ------------------------------------------------------------------ file names that are not UTF-8
+
+# Bytes that are not UTF-8 (Python holds them as surrogate escapes: os.fsdecode(b"\xff") == "\udcff"),
+# as a Windows zip with GBK names leaves them on Linux.
+BAD_NAME = b"\xff\xfe\xb9\xa4\xd7\xf7"   # \xb9\xa4\xd7\xf7 is 工作 in GBK
+
+
+def _names(folder: Path) -> set[bytes]:
+    return set(os.listdir(os.fsencode(folder)))
+
+
+def test_out_named_in_bytes_that_are_not_utf8_is_written_with_those_bytes(runner, tmp_path, model_path):
+    for suffix, args in ((b".jsonl", ("predict", SEED0, "--model", model_path, "--format", "jsonl")),
+                         (b".csv", ("segment", SEED0, "--format", "csv")),
+                         (b".silver.jsonl", ("bootstrap", SEED0))):   # bootstrap says "wrote NAME" on stdout
+        name = BAD_NAME + suffix
+        result = run(runner, *args, "--out", os.fsdecode(tmp_path / os.fsdecode(name)))
+        assert result.exit_code == 0 and "Traceback" not in result.stderr, (args[0], result.stderr,
+                                                                             result.exception)
+        assert name in _names(tmp_path)
+        data = (os.fsencode(tmp_path) + b"/" + name)
+        with open(data, "rb") as handle:
+            lines = handle.read().decode("utf-8").splitlines()
+        assert len(lines) > 5
+        if suffix != b".csv":
+            assert all(json.loads(line)["doc_id"] == SEED0.stem for line in lines)
+    assert "\\xff\\xfe" in result.stdout   # the name shown, escaped, where the terminal would choke on it
+    assert _names(tmp_path) == {BAD_NAME + s for s in (b".jsonl", b".csv", b".silver.jsonl")}  # no temp file
+
+
+def test_an_input_named_in_bytes_that_are_not_utf8_is_one_line(runner, tmp_path, model_path):
+    bad = os.fsencode(tmp_path) + b"/" + BAD_NAME + b".txt"
+    with open(bad, "wb") as handle:
+        handle.write(SEED0.read_bytes())
+    bad = os.fsdecode(bad)
+    shown = "\\xff\\xfe\\xb9\\xa4\\xd7\\xf7.txt"
+    for args in (("segment", bad), ("segment", bad, "--format", "csv"),
+                 ("predict", bad, "--model", model_path, "--format", "jsonl"),
+                 ("segment", tmp_path, "--format", "jsonl"),   # found in a folder: the same
+                 ("predict", bad, "--model", model_path, "--out", tmp_path / "out.jsonl")):
+        result = run(runner, *args)
+        one_line_error(result, 1, shown, "not UTF-8", "rename")
+        assert result.stdout == "", args
+    assert not (tmp_path / "out.jsonl").exists()
+    # --skip-errors labels the rest and names the file it skipped
+    (tmp_path / "good.txt").write_bytes(SEED0.read_bytes())
+    result = run(runner, "predict", tmp_path, "--model", model_path, "--format", "jsonl", "--skip-errors")
+    assert result.exit_code == 0, result.stderr
+    assert {json.loads(line)["doc_id"] for line in result.stdout.splitlines()} == {"good"}
+    assert shown in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="needs corpus.raw_lines to call io.limits.check_name (helper B's patch)")
+def test_a_jsonl_input_named_in_bytes_that_are_not_utf8_is_one_line(runner, tmp_path, model_path):
+    bad = os.fsencode(tmp_path) + b"/" + BAD_NAME + b".jsonl"
+    with open(bad, "wb") as handle:
+        handle.write(GOLD.read_bytes())
+    for args in (("predict", os.fsdecode(bad), "--model", model_path, "--format", "jsonl"),
+                 ("validate", os.fsdecode(bad))):
+        result = run(runner, *args)
+        one_line_error(result, 1, "\\xff\\xfe\\xb9\\xa4\\xd7\\xf7.jsonl", "not UTF-8")
+        assert result.stdout == ""
+
+
+# ------------------------------------------------------------------ control characters inside JSONL fields
+
+
+def _dirty_gold(path: Path) -> tuple[Path, int]:
+    """The gold file with control characters (as JSON escapes) in the text of four items; how many."""
+    dirty = ["\u0000", "\u001b[31m", "\u0007", "\u007f\u0085"]
+    lines = GOLD.read_text(encoding="utf-8").splitlines()
+    for n, mark in enumerate(dirty):
+        record = json.loads(lines[n * 10])
+        record["text"] = record["text"][:4] + mark + record["text"][4:] + "\u2028"   # U+2028 is no control
+        lines[n * 10] = json.dumps(record)   # ASCII escapes: \u0000, \u001b …
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, sum(len(m) for m in dirty)
+
+
+@pytest.mark.xfail(strict=True, reason="needs the control-character patch to io/corpus.py (helper B's report)")
+def test_control_characters_in_jsonl_fields_are_removed_and_counted(runner, tmp_path, model_path, schema):
+    from edu_clf.io.corpus import iter_items, read_items
+    path, removed = _dirty_gold(tmp_path / "dirty.jsonl")
+    warning = f"removed {removed} control character(s)"
+    clean = {(it.doc_id, it.item): it.text for it in read_items(GOLD, schema)}
+    with pytest.warns(EduClfWarning, match=re.escape(warning)):
+        items = read_items(path, schema)
+    with pytest.warns(EduClfWarning, match=re.escape(warning)):
+        streamed = list(iter_items(path))
+    for got in (items, streamed):
+        texts = {(it.doc_id, it.item): it.text for it in got}
+        assert texts.keys() == clean.keys()
+        for key, text in texts.items():   # ESC [31m goes whole; U+2028 is no control character
+            assert text.removesuffix("\u2028") == clean[key], key
+        assert not any(ch in "".join(texts.values()) for ch in "\x00\x1b\x07\x7f\x85")
+    # validate and predict: the same rule, said once per file
+    result = run(runner, "validate", path)
+    assert result.exit_code == 0 and result.stderr.count(warning) == 1, result.stderr
+    result = run(runner, "predict", path, "--model", model_path, "--format", "jsonl")
+    assert result.exit_code == 0 and result.stderr.count(warning) == 1, result.stderr
+    assert not any(ch in result.stdout for ch in "\x1b\x07\x7f\x85") and "\\u0000" not in result.stdout
+    # with workers (a real process: their warnings go to its stderr)
+    done = subprocess.run([sys.executable, "-m", "edu_clf", "predict", str(path), "--model", str(model_path),
+                           "--format", "jsonl", "--jobs", "2"], capture_output=True, timeout=120, env=_cli_env())
+    assert done.returncode == 0 and warning in done.stderr.decode("utf-8"), done.stderr
+    assert done.stdout.decode("utf-8") == result.stdout
+    # a field of control characters only is empty: refused with the line
+    jsonl(path, [labeled(item=1), labeled(item=2, text="\x00\x00\x07")])
+    one_line_error(run(runner, "validate", path), 1, "dirty.jsonl:2", "nothing but control characters")
+
+
+@pytest.mark.xfail(strict=True, reason="needs the control-character patch to io/corpus.py (helper B's report)")
+def test_train_on_jsonl_with_control_characters_learns_the_clean_text(runner, tmp_path):
+    path, removed = _dirty_gold(tmp_path / "dirty.jsonl")
+    result = run(runner, "train", path, "--only", "--no-cv", "--set", "model.max_iter=200",
+                 "--out", tmp_path / "m.skops")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count(f"removed {removed} control character(s)") == 1, result.stderr
+
+
+# ------------------------------------------------------------------ SIGTERM during train
+
+
+def _cli_env() -> dict[str, str]:
+    """The environment of a CLI subprocess: this checkout's edu_clf first, whatever is installed."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+
+@pytest.mark.parametrize("when", ["fitting", "saving"])
+def test_sigterm_during_train_keeps_the_older_model(tmp_path, model_path, when):
+    """143, one line, no temp file, and both older files (model and runtime artifact) byte for byte:
+    3 s after the start (cross-validation is fitting), or the moment the first temp file appears."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "m.skops").write_bytes(model_path.read_bytes())
+    (folder / "m.npz").write_bytes(b"an older runtime artifact")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    cmd = [sys.executable, "-m", "edu_clf", "-q", "train", str(GOLD), "--only", "--out", str(folder / "m.skops")]
+    if when == "saving":
+        cmd.append("--no-cv")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=_cli_env(),
+                            start_new_session=True)
+    try:
+        if when == "fitting":
+            time.sleep(3)
+        else:
+            deadline = time.monotonic() + 120
+            while not any(p.name.endswith(".tmp") for p in folder.iterdir()):
+                assert proc.poll() is None, ("finished before a temp file was seen", proc.communicate())
+                assert time.monotonic() < deadline
+                time.sleep(0.002)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    stderr = stderr.decode("utf-8", "replace")
+    assert proc.returncode == 143, stderr
+    assert stderr.splitlines() == ["edu-clf: terminated (SIGTERM); nothing was written"], stderr
+    assert stdout == b""
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before   # no .m.skops.*.tmp, nothing replaced
+
+
+def test_train_checks_the_runtime_artifact_path_before_fitting(runner, tmp_path, monkeypatch):
+    import edu_clf.model.train
+    monkeypatch.setattr(edu_clf.model.train, "train_model", lambda *a, **k: pytest.fail("fitting started"))
+    (tmp_path / "m.npz").mkdir()   # where the runtime artifact of m.skops would go
+    one_line_error(run(runner, "train", GOLD, "--only", "--no-cv", "--out", tmp_path / "m.skops"), 2,
+                   "m.npz", "folder")
 
 
 # ------------------------------------------------------------------ fuzz

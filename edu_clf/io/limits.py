@@ -1,5 +1,6 @@
-"""Bounded reads and clean text: what edu-clf reads is a regular file of bounded size, or stdin read
-with the same bound; decoded text loses NUL and other control characters (counted in a warning).
+"""Bounded reads and clean text: what edu-clf reads is a regular file of bounded size with a UTF-8 name,
+or stdin read with the same bound; decoded text loses NUL and other control characters (counted in a
+warning), in reports and in the fields of JSONL/CSV records alike.
 
 The limits come from the [limits] table of configs/segment.toml (edu_clf.config.LimitsConfig).
 """
@@ -69,29 +70,109 @@ def read_stdin(max_bytes: int | None = None) -> bytes:
 
 
 def read_limited(path: str | Path) -> bytes:
-    """A regular file's (or stdin's, for `-`) bytes, refused by name when it is not a regular file or too big."""
+    """A regular file's (or stdin's, for `-`) bytes, refused by name when it is not a regular file, too big,
+    or named in bytes that are not UTF-8."""
     if str(path) == "-":
         return read_stdin()
+    check_name(path)
     check_regular(path)
     return Path(path).read_bytes()
 
 
-# C0 and C1 controls and DEL, except tab, line feed and carriage return; form feed and vertical tab
-# stand for line breaks (page breaks in converted documents).
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+def printable_name(path: str | Path) -> str:
+    """A file name as text that any output can hold: bytes that are not UTF-8 (which Python keeps as
+    surrogate escapes) shown as \\xNN."""
+    name = str(path)
+    if name.isascii():
+        return name
+    try:
+        return os.fsencode(name).decode("utf-8", errors="backslashreplace")
+    except UnicodeError:   # a lone surrogate that is no escaped byte
+        return name.encode("utf-8", errors="backslashreplace").decode("ascii")
+
+
+def check_name(path: str | Path) -> None:
+    """Refuse an input whose file name is not UTF-8 (a GBK name from a Windows zip, say): its name becomes
+    the doc_id and the path column, and edu-clf's outputs are UTF-8."""
+    name = str(path)
+    if name.isascii():
+        return
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("the file name is not UTF-8 (names go into the doc_id and path columns, which are "
+                         "UTF-8)", printable_name(path),
+                         hint="rename the file to UTF-8, e.g. convmv -f gbk -t utf-8 --notest FILE") from None
+
+
+# C0 and C1 controls and DEL, except tab, line feed and carriage return, go; a terminal escape sequence
+# (CSI such as ESC [31m, OSC such as ESC ]0;title BEL, two-character escapes) goes whole, so that no
+# "[31m" is left in the text; the sequences are bounded, so that a stray ESC never takes text with it.
+# Form feed and vertical tab stand for line breaks (page breaks in converted documents).
+_CONTROL = re.compile("\x1b\\[[0-?]{0,32}[ -/]{0,8}[@-~]|\x9b[0-?]{0,32}[ -/]{0,8}[@-~]"
+                      "|\x1b\\][^\x07\x1b\n]{0,512}(?:\x07|\x1b\\\\)|\x1b[@-Z\\\\^_]"
+                      "|[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _BREAKS = re.compile("[\x0b\x0c]")
+_EITHER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """The decode-time rule: `text` with vertical tab and form feed as line breaks, terminal escape
+    sequences and every other control character (NUL, ESC, BEL, DEL, C1 …; not tab, LF, CR) removed;
+    and the number of characters removed."""
+    if not _EITHER.search(text):
+        return text, 0
+    if _BREAKS.search(text):
+        text = _BREAKS.sub("\n", text)
+    cleaned = _CONTROL.sub("", text)
+    return cleaned, len(text) - len(cleaned)
 
 
 def clean_text(text: str, path: str | Path = "<text>") -> str:
     """`text` without NUL and other control characters; the count removed is a warning naming the file."""
-    if _BREAKS.search(text):
-        text = _BREAKS.sub("\n", text)
-    if not _CONTROL.search(text):
-        return text
-    text, removed = _CONTROL.subn("", text)
-    warnings.warn(f"{path}: removed {removed} control character(s) (NUL, escape codes …) from the text",
-                  EduClfWarning, stacklevel=2)
+    text, removed = strip_controls(text)
+    if removed:
+        warnings.warn(f"{path}: removed {removed} control character(s) (NUL, escape codes …) from the text",
+                      EduClfWarning, stacklevel=2)
     return text
+
+
+# Where a control character can hide in a JSON line's bytes: a \u00XX, \b or \f escape, a raw DEL, or a
+# raw C1 character (UTF-8 C2 80 … C2 9F); JSON allows no other raw control character inside a string.
+_JSON_CONTROL_MARKS = (b"\\u00", b"\\b", b"\\f", b"\x7f", b"\xc2")
+
+
+def may_hold_controls(line: bytes) -> bool:
+    """False when the fields of this JSON line cannot hold a control character: a few byte searches, so
+    that clean lines (nearly all of them) skip RemovedControls.clean."""
+    return any(mark in line for mark in _JSON_CONTROL_MARKS)
+
+
+class RemovedControls:
+    """The decode-time rule for the string fields of one file's records (JSONL, CSV): each field cleaned
+    by strip_controls, and one warning for the whole file (not one a line) from `warn`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.removed = 0   # characters
+        self.lines = 0     # lines (records) they were on
+        self.first: int | None = None
+        self._last: int | None = None
+
+    def clean(self, value: str, line: int) -> str:
+        cleaned, removed = strip_controls(value)
+        if removed:
+            self.removed += removed
+            if line != self._last:
+                self.lines += 1
+                self._last = line
+                self.first = line if self.first is None else self.first
+        return cleaned
+
+    def warn(self) -> None:
+        if self.removed:
+            warnings.warn(f"{self.path}: removed {self.removed} control character(s) (NUL, escape codes …) from "
+                          f"{self.lines} line(s), the first line {self.first}", EduClfWarning, stacklevel=2)
 
 
 def check_unpacked_size(path: str | Path, limit: int, broken: str = "not an edu-clf model (broken or truncated skops file)") -> None:
