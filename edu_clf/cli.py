@@ -609,8 +609,10 @@ def predict(
                                                                      "instead of stopping.")] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Items labeled per batch; memory stays "
                                             "flat whatever the input size.")] = 2000,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for large inputs (at most "
-                                      "one per CPU and per input file).")] = 1,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (at most one per "
+                                                "CPU). Default: one per CPU for large inputs (JSONL files over "
+                                                "8 MB, or more than 64 report files), else 1. The labels are the "
+                                                "same either way.", show_default=False)] = None,
     raw_csv: Annotated[bool, typer.Option("--raw-csv", help=RAW_CSV_HELP)] = False,
     meta: MetaOption = None,
     names: NamesOption = Names.id,
@@ -645,7 +647,7 @@ def predict(
     """
     from edu_clf.io import iter_input_paths, report_kind
     from edu_clf.runtime.predict import text_item
-    from edu_clf.pipeline import predict_files, predict_items, predict_jsonl, predict_stream
+    from edu_clf.pipeline import auto_jobs, predict_files, predict_items, predict_jsonl, predict_stream
     from edu_clf.pipeline import check_inputs, no_items_message
 
     from edu_clf.report.writers import check_writable
@@ -655,7 +657,7 @@ def predict(
     if text is not None and not text.strip():
         raise UsageError("--text is empty; give the item's text")
     if engine is Engine.dask:
-        return _predict_on_dask(inputs, text, out, format, model, trust_pickle, scheduler, jobs, resume,
+        return _predict_on_dask(inputs, text, out, format, model, trust_pickle, scheduler, jobs or 1, resume,
                                 partition_size, partition_format.value, skip_errors, top_k, explain, chunk_size,
                                 meta)
     elif resume or scheduler is not None:
@@ -672,6 +674,7 @@ def predict(
         config = load_segment_config()
         skipped: list[Skipped] = []
         paths = list(iter_input_paths(inputs))
+        jobs = jobs if jobs is not None else auto_jobs(paths)
         if paths and all(Path(p).suffix.lower() == ".jsonl" for p in paths):
             # items files: each chunk parsed, checked, labeled (and with jsonl rendered) in one go, by workers
             # when --jobs > 1

@@ -296,6 +296,27 @@ def _label_groups(label: Any, groups: Sequence[Sequence[Item]]) -> list[list[Pre
     return [[next(predictions) for _ in group] for group in groups]
 
 
+AUTO_JOBS_BYTES = 8 * 2**20   # a JSONL this large (~8,000 seed-length items) repays the workers' start
+AUTO_JOBS_FILES = 64
+
+
+def auto_jobs(paths: Sequence[str]) -> int:
+    """Workers when the user does not say: one per CPU for large inputs (JSONL files over AUTO_JOBS_BYTES,
+    or more than AUTO_JOBS_FILES report files), else none (this process alone)."""
+    import os
+
+    if len(paths) > AUTO_JOBS_FILES:
+        return pool_size(len(paths))
+    size = 0
+    for path in paths:
+        if path != "-" and path.lower().endswith(".jsonl"):
+            try:
+                size += os.stat(path).st_size
+            except OSError:   # reading it will say what is wrong
+                pass
+    return pool_size(os.cpu_count() or 1) if size > AUTO_JOBS_BYTES else 1
+
+
 def pool_size(jobs: int, tasks: int | None = None) -> int:
     """Worker processes for `jobs`: never more than the CPUs, nor than the tasks there are."""
     import os
@@ -512,7 +533,7 @@ def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, byte
                 explain: int = 0, render: bool = False) -> list[Any]:
     """Parse and label one chunk of line_chunks: its Predictions, or with `render` its JSON rows as
     runs of one document each: (doc_id, title, first text, [row without its closing brace, ...])."""
-    from edu_clf.features.base import to_records
+    from edu_clf.features.base import Records, to_records
     from edu_clf.io.corpus import item_of_line
 
     first, lines, before, after = task
@@ -526,7 +547,7 @@ def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, byte
     records = to_records([it for it in (outer[0], *items, outer[1]) if it is not None])
     start = 1 if outer[0] is not None else 0
     predictions = predict_items(model, items, top_k=top_k, explain=explain,
-                                records=records[start:start + len(items)])
+                                records=Records(records[start:start + len(items)]))
     if not render:
         return predictions
     runs: list[tuple[str, str, str, list[str]]] = []
@@ -570,7 +591,7 @@ def jsonl_of(prediction: Prediction) -> str:
     return json_line(prediction.to_dict())
 
 
-__all__ = ["Skipped", "check_inputs", "documents_from_items", "iter_chunks", "iter_documents", "jsonl_of",
+__all__ = ["Skipped", "auto_jobs", "check_inputs", "documents_from_items", "iter_chunks", "iter_documents", "jsonl_of",
            "label_lines", "line_chunks", "predict_jsonl",
            "load_documents", "no_items_error", "no_items_message", "predict_documents", "predict_files", "predict_items", "predict_report",
            "predict_stream", "stream_documents", "unique_doc_ids", "WithPath"]

@@ -110,3 +110,18 @@ def test_a_bad_line_stops_the_jsonl_run_at_its_chunk(seed_model, gold_items, tmp
     batch = predict_items(seed_model, items)
     assert got == batch[:len(got)] and 0 < len(batch) - len(got) < 8   # the rows of the chunks before it
     assert "items.jsonl:42" in str(caught.value) and "NaN is not JSON" in str(caught.value)
+
+
+def test_workers_by_default_only_for_large_inputs(tmp_path, monkeypatch):
+    import os
+    from edu_clf import pipeline
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
+    small.write_text("{}\n", encoding="utf-8")
+    with open(big, "wb") as handle:
+        handle.truncate(pipeline.AUTO_JOBS_BYTES + 1)
+    reports = [str(tmp_path / f"r{n}.txt") for n in range(pipeline.AUTO_JOBS_FILES + 1)]
+    assert pipeline.auto_jobs([str(small)]) == 1
+    assert pipeline.auto_jobs([str(big)]) == 2
+    assert pipeline.auto_jobs(reports[:3]) == 1 and pipeline.auto_jobs(reports) == 2
+    assert pipeline.auto_jobs([str(tmp_path / "missing.jsonl"), "-"]) == 1
