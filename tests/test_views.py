@@ -33,6 +33,22 @@ def test_views_keep_labels_and_document_order():
     assert "一、主要工作" not in first.headings    # the heading opened before the cut is not seen
 
 
+def test_the_hard_wrapped_view_segments_the_wrapped_copy_again(gold_items):
+    from edu_clf.model.views import hard_wrapped_text
+    doc = [it for it in gold_items if it.doc_id == gold_items[0].doc_id]
+    lines = hard_wrapped_text(doc).split("\n")
+    assert max(map(len, lines)) <= 40 and len(lines) > 3 * len(doc)          # broken wherever the width falls
+    viewed = apply_view("hard_wrapped", gold_items)
+    assert len(viewed) >= 0.95 * len(gold_items)                              # the segmenter rejoins the lines
+    gold = {(it.doc_id, it.item): it for it in gold_items}
+    exact = 0
+    for it in viewed:
+        want = gold[(it.doc_id, it.item)]
+        assert (it.kind, it.topic) == (want.kind, want.topic)
+        exact += "".join(it.text.split()) == "".join(want.text.split())
+    assert exact >= 0.9 * len(viewed)     # the rest differ by a line joined to them (a wrapped title, say)
+
+
 def test_unknown_view():
     with pytest.raises(ValueError, match="allowed"):
         apply_view("upside_down", _doc("a", 2))
