@@ -309,12 +309,6 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
-class CVConfig:
-    max_leave_one_out_docs: int = 20
-    n_folds: int = 5
-
-
-@dataclass(frozen=True)
 class DataConfig:
     train: tuple[str, ...] = ()     # globs relative to the project root
     model: str = "models/default.skops"   # the full estimator: `evaluate`, `--explain`, retraining
@@ -329,7 +323,6 @@ class TrainConfig:
     tokenizer: TokenizerConfig
     features: FeatureConfig
     model: ModelConfig
-    cv: CVConfig
     data: DataConfig
 
     def to_dict(self) -> dict[str, Any]:
@@ -400,8 +393,7 @@ RANGES: dict[tuple[str, str], tuple[float, bool, float | None]] = {
     ("features", "min_df"): (1, True, None), ("features", "max_df"): (0, False, 1.0),
     ("features", "context_weight"): (0, True, None), ("features", "cue_weight"): (0, True, None),
     ("model", "C"): (0, False, None), ("model", "max_iter"): (1, True, None), ("model", "tol"): (0, False, None),
-    ("model", "topic_tol"): (0, False, None), ("cv", "n_folds"): (2, True, None),
-    ("cv", "max_leave_one_out_docs"): (0, True, None),
+    ("model", "topic_tol"): (0, False, None),
 }
 
 
