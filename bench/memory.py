@@ -14,8 +14,10 @@ Each run is `python -m edu_clf …` in its own process:
             by name), and with max_input_bytes raised above the file's size, as a user would in
             configs/segment.toml (here patched in the child process, the config file is not touched).
 
-Peak RSS is the child's ru_maxrss from wait4 (its largest process), and the sum over its process tree
-sampled every 20 ms (workers included). The inputs live in a temporary folder under /tmp, removed at the end.
+Peak memory is the child's ru_maxrss from wait4 (the RSS of its largest process), and the sum over its
+process tree (workers included) sampled every 20 ms as PSS (/proc/PID/smaps_rollup), so that pages the
+forked workers share with the parent count once, not once a process (RSS where PSS is not to be had).
+The inputs live in a temporary folder under /tmp, removed at the end.
 """
 from __future__ import annotations
 
@@ -61,22 +63,24 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def _rss(pids: list[int]) -> int:
+def _memory(pids: list[int]) -> int:
+    """Proportional set size of the processes, summed (shared pages split among their sharers)."""
     total = 0
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except OSError:
-            pass
+        for name, key in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+            try:
+                with open(name) as handle:
+                    found = next((line for line in handle if line.startswith(key)), None)
+            except OSError:
+                continue
+            if found is not None:
+                total += int(found.split()[1]) * 1024
+                break
     return total
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run `cmd`; its exit code, wall seconds, wait4 ru_maxrss and the sampled peak of its process tree."""
+    """Run `cmd`; its exit code, wall seconds, wait4 ru_maxrss and the sampled peak PSS of its process tree."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
@@ -84,7 +88,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _rss(_tree(proc.pid)))
+            peak[0] = max(peak[0], _memory(_tree(proc.pid)))
             done.wait(0.02)
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -130,8 +134,8 @@ def report(name: str, result: dict) -> bool:
     peak = max(result["maxrss"], result["tree"])
     met = peak <= LIMIT and result["code"] == 0
     verdict = "met" if peak <= LIMIT else "NOT met"
-    print(f"  {name:44} peak {peak / MIB:7.0f} MiB (largest process {result['maxrss'] / MIB:6.0f}, tree "
-          f"{result['tree'] / MIB:6.0f})  limit {LIMIT / MIB:.0f} MiB {verdict:7}  {result['seconds']:7.1f} s"
+    print(f"  {name:44} peak {peak / MIB:7.0f} MiB (largest process RSS {result['maxrss'] / MIB:5.0f}, tree PSS "
+          f"{result['tree'] / MIB:5.0f})  limit {LIMIT / MIB:.0f} MiB {verdict:7}  {result['seconds']:6.1f} s"
           f"  exit {result['code']}", flush=True)
     if result["code"] != 0:
         tail = [line for line in result["stderr"].splitlines() if line.strip()][-2:]
@@ -151,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="edu-clf-memory-", dir="/tmp") as tmp:
         tmp = Path(tmp)
         out = tmp / "out.jsonl"
-        print(f"peak RSS, python -m edu_clf (limit {LIMIT / MIB:.0f} MiB):", flush=True)
+        print(f"peak memory, python -m edu_clf (limit {LIMIT / MIB:.0f} MiB):", flush=True)
         if "text" in only:
             text = single_line_text(tmp / "single_line.txt", args.text_mb * 1000 * 1000)
             print(f" {text.stat().st_size / 1e6:.0f} MB single-line text file:", flush=True)
@@ -169,9 +173,9 @@ def main(argv: list[str] | None = None) -> int:
             if "validate" in only:
                 shipped = measure(CLI + ["validate", str(items)])
                 ok &= report("validate FILE (shipped [limits])", shipped) or "larger than the limit" in shipped["stderr"]
-                raised = str(max(size + 1, 2**28))
-                ok &= report(f"validate FILE (max_input_bytes={int(raised) / MIB:.0f} MiB)", measure(
-                    [sys.executable, "-c", RAISED_LIMIT, raised, "validate", str(items)]))
+                if "larger than the limit" in shipped["stderr"]:   # what it takes when a user raises the limit
+                    ok &= report(f"validate FILE (max_input_bytes={(size + 1) / MIB:.0f} MiB)", measure(
+                        [sys.executable, "-c", RAISED_LIMIT, str(size + 1), "validate", str(items)]))
     return 0 if ok else 1
 
 
