@@ -483,11 +483,18 @@ def default_model_path() -> Path:
 def load_train_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
     """Read a training config (default: configs/default.toml) and apply overrides."""
     where = Path(path) if path else config_dir() / "default.toml"
-    raw = apply_overrides(_read_toml(where), overrides)
+    raw = _read_toml(where)
     try:
-        return train_config_from_dict(raw)
+        config = train_config_from_dict(raw)
     except ConfigError as exc:
         raise ConfigError(exc.message, where, hint=exc.hint) from None
+    if not overrides:
+        return config
+    raw = apply_overrides(raw, overrides)
+    try:   # the file is right: what is wrong now is one of the --set values
+        return train_config_from_dict(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"--set {' '.join(overrides)}: {exc.message}", hint=exc.hint) from None
 
 
 # ---------------------------------------------------------------- HTML report

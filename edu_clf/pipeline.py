@@ -535,13 +535,17 @@ def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, byte
     runs of one document each: (doc_id, title, first text, [row without its closing brace, ...])."""
     from edu_clf.features.base import Records, to_records
     from edu_clf.io.corpus import item_of_line
+    from edu_clf.io.limits import RemovedControls
 
     first, lines, before, after = task
-    items = [it for it in (item_of_line(raw, path, first + i) for i, raw in enumerate(lines)) if it is not None]
+    controls = RemovedControls(path)   # one warning for the chunk's lines
+    items = [it for it in (item_of_line(raw, path, first + i, controls) for i, raw in enumerate(lines))
+             if it is not None]
+    controls.warn()
     outer = []
     for raw in (before.removeprefix(b"\xef\xbb\xbf"), after):
         try:   # the line before was checked with its chunk; a bad line after stops the next chunk, not this
-            outer.append(item_of_line(raw, path, 0) if raw else None)
+            outer.append(item_of_line(raw, path, 0, RemovedControls(path)) if raw else None)  # counted there
         except EduClfError:
             outer.append(None)
     records = to_records([it for it in (outer[0], *items, outer[1]) if it is not None])

@@ -159,9 +159,13 @@ def test_maximum_input_size(runner, tmp_path, monkeypatch):
     one_line_error(run(runner, "segment", big), 1, "big.txt", "larger than the limit")
     labels = tmp_path / "big.jsonl"
     jsonl(labels, [labeled(item=i) for i in range(1, 60)])
-    one_line_error(run(runner, "validate", labels), 1, "big.jsonl", "larger than the limit")
-    # a streamed JSONL input may be any size, but no line longer than the limit
+    one_line_error(run(runner, "train", labels, "--only", "--no-cv", "--out", tmp_path / "m.skops"), 1,
+                   "big.jsonl", "larger than the limit")
+    # validate and predict stream a JSONL file: any size, but no line longer than the limit
+    result = run(runner, "validate", labels)
+    assert result.exit_code == 0 and "ok: 59 labeled items" in result.stdout, result.stderr
     jsonl(labels, [labeled(item=1, text="长" * 3000)])
+    one_line_error(run(runner, "validate", labels), 1, "big.jsonl:1", "line longer than the limit")
     from edu_clf.io.corpus import iter_items
     with pytest.raises(DataError, match="big.jsonl:1: line longer than the limit"):
         list(iter_items(labels))
@@ -251,8 +255,8 @@ def signal_inputs(tmp_path_factory):
     _big_jsonl(folder / "items.jsonl", 600)   # 84,000 items: still running when the signal comes
     reports = folder / "reports"
     reports.mkdir()
-    for n in range(300):
-        (reports / f"r{n:03d}.txt").write_bytes(SEED0.read_bytes())
+    for n in range(1500):   # 1,500 reports: 300 were all labeled before the signal came
+        (reports / f"r{n:04d}.txt").write_bytes(SEED0.read_bytes())
     return folder
 
 
@@ -501,18 +505,21 @@ def test_clean_text_warns_through_edu_clf_warning():
     assert clean_text("普通\t文本\r\n", "x.txt") == "普通\t文本\r\n"
 
 
+@pytest.mark.filterwarnings("ignore:.*control character")
 def test_jsonl_splits_on_newline_only(runner, tmp_path, schema, model_path):
     from edu_clf.io.corpus import iter_items, read_items
     texts = ["第一行\u2028仍是第一项。", "下一\u0085项", "分页\x0c符号", "分隔\x1c符"]
+    # four items, none split; the controls among them go by the decode-time rule (form feed: a line break)
+    read = ["第一行\u2028仍是第一项。", "下一项", "分页\n符号", "分隔符"]
     path = tmp_path / "u.jsonl"
     path.write_bytes("".join(json.dumps(labeled(item=i, text=t), ensure_ascii=False) + "\n"
                              for i, t in enumerate(texts, 1)).encode("utf-8"))
-    assert [it.text for it in read_items(path, schema)] == texts
-    assert [it.text for it in iter_items(path)] == texts
+    assert [it.text for it in read_items(path, schema)] == read
+    assert [it.text for it in iter_items(path)] == read
     result = run(runner, "validate", path)
     assert result.exit_code == 0 and "ok: 4 labeled items" in result.stdout, result.stderr
     result = run(runner, "predict", path, "--model", model_path, "--format", "jsonl")
-    assert [json.loads(line)["text"] for line in result.stdout.split("\n") if line] == texts
+    assert [json.loads(line)["text"] for line in result.stdout.split("\n") if line] == read
 
 
 def test_table_output_strips_terminal_control_sequences(runner, tmp_path, model_path):
@@ -609,7 +616,6 @@ def test_an_input_named_in_bytes_that_are_not_utf8_is_one_line(runner, tmp_path,
     assert shown in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="needs corpus.raw_lines to call io.limits.check_name (helper B's patch)")
 def test_a_jsonl_input_named_in_bytes_that_are_not_utf8_is_one_line(runner, tmp_path, model_path):
     bad = os.fsencode(tmp_path) + b"/" + BAD_NAME + b".jsonl"
     with open(bad, "wb") as handle:
@@ -636,7 +642,6 @@ def _dirty_gold(path: Path) -> tuple[Path, int]:
     return path, sum(len(m) for m in dirty)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the control-character patch to io/corpus.py (helper B's report)")
 def test_control_characters_in_jsonl_fields_are_removed_and_counted(runner, tmp_path, model_path, schema):
     from edu_clf.io.corpus import iter_items, read_items
     path, removed = _dirty_gold(tmp_path / "dirty.jsonl")
@@ -668,7 +673,6 @@ def test_control_characters_in_jsonl_fields_are_removed_and_counted(runner, tmp_
     one_line_error(run(runner, "validate", path), 1, "dirty.jsonl:2", "nothing but control characters")
 
 
-@pytest.mark.xfail(strict=True, reason="needs the control-character patch to io/corpus.py (helper B's report)")
 def test_train_on_jsonl_with_control_characters_learns_the_clean_text(runner, tmp_path):
     path, removed = _dirty_gold(tmp_path / "dirty.jsonl")
     result = run(runner, "train", path, "--only", "--no-cv", "--set", "model.max_iter=200",

@@ -22,6 +22,7 @@ import orjson
 from edu_clf.config import LabelSchema
 from edu_clf.errors import DataError
 from edu_clf.io import read_bytes
+from edu_clf.io.limits import RemovedControls, may_hold_controls
 from edu_clf.records import Item, make_frozen
 
 REQUIRED = ("doc_id", "item", "text")
@@ -35,7 +36,10 @@ SCORE_FIELDS = ("kind_score", "topic_score")
 
 
 def _item_from_record(record: object, path: str, line: int, schema: LabelSchema | None, labeled: bool,
-                      drop_labels: bool = False) -> Item:
+                      drop_labels: bool = False, controls: RemovedControls | bool | None = None) -> Item:
+    """The Item of one record, checked; its string fields follow the decode-time rule (NUL, ESC … removed):
+    counted in `controls` (one warning for the file, by the caller), in a warning of their own when None,
+    not looked for when False (the line's bytes cannot hold one: limits.may_hold_controls)."""
     if not isinstance(record, dict):
         raise DataError("expected a JSON object with doc_id, item, text", path, line)
     missing = [key for key in REQUIRED + (LABEL_FIELDS if labeled else ()) if record.get(key) in (None, "")]
@@ -57,6 +61,16 @@ def _item_from_record(record: object, path: str, line: int, schema: LabelSchema 
     title = record.get("title") or ""
     if not isinstance(title, str):
         raise DataError("field 'title' must be a string", path, line)
+    if controls is not False:
+        tally = controls or RemovedControls(path)
+        text, title = tally.clean(text, line), tally.clean(title, line)
+        headings = [tally.clean(h, line) for h in headings]
+        doc_id = tally.clean(doc_id, line) if isinstance(doc_id, str) else doc_id
+        if controls is None:
+            tally.warn()
+        if not text.strip() or (isinstance(doc_id, str) and not doc_id):
+            raise DataError(f"field {'text' if not text.strip() else 'doc_id'!r} holds nothing but control "
+                            "characters", path, line)
     if drop_labels:   # one per line of a large input: made at a third of the constructor's cost
         return make_frozen(Item, doc_id=str(doc_id), item=index, title=title, headings=tuple(headings), text=text,
                            span=None, kind=None, topic=None, source=None)
@@ -202,14 +216,16 @@ def read_items(path: str | Path, schema: LabelSchema | None = None, labeled: boo
         records = _nonempty(records, path)
     items: list[Item] = []
     seen: dict[tuple[str, int], int] = {}
+    controls = RemovedControls(path)
     for line, record in records:
-        item = _item_from_record(record, path, line, schema, labeled)
+        item = _item_from_record(record, path, line, schema, labeled, controls=controls)
         key = (item.doc_id, item.item)
         if key in seen:
             raise DataError(f"duplicate item (doc_id={item.doc_id!r}, item={item.item}); first on line {seen[key]}",
                             path, line)
         seen[key] = line
         items.append(item)
+    controls.warn()
     return items
 
 
@@ -223,19 +239,22 @@ def iter_items(path: str | Path) -> Iterator[Item]:
     if path.lower().endswith(".csv"):
         yield from read_items(path, labeled=False)
         return
+    controls = RemovedControls(path)
     for number, raw in raw_lines(path):
-        item = item_of_line(raw, path, number)
+        item = item_of_line(raw, path, number, controls)
         if item is not None:
             yield item
+    controls.warn()
 
 
 def raw_lines(path: str) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of each line of a JSONL file, read as a stream: any file size, but only a
     regular file, and no line longer than [limits] max_input_bytes."""
     from edu_clf.config import load_limits
-    from edu_clf.io.limits import check_regular
+    from edu_clf.io.limits import check_name, check_regular
 
     limit = load_limits().max_input_bytes
+    check_name(path)   # its name goes into the path column: UTF-8 only
     check_regular(path, max_bytes=float("inf"))
     try:
         handle = open(path, "rb")
@@ -253,13 +272,15 @@ def raw_lines(path: str) -> Iterator[tuple[int, bytes]]:
             yield number, raw
 
 
-def item_of_line(raw: bytes, path: str, number: int) -> Item | None:
-    """The unlabeled item of one guide-format JSONL line (None for a blank line); errors name file:line."""
+def item_of_line(raw: bytes, path: str, number: int, controls: RemovedControls | None = None) -> Item | None:
+    """The unlabeled item of one guide-format JSONL line (None for a blank line); errors name file:line.
+    Control characters removed from it are counted in `controls` (a warning of its own when None)."""
     if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if not raw.strip():
         return None
-    return _item_from_record(_loads(raw, path, number), path, number, None, False, drop_labels=True)
+    return _item_from_record(_loads(raw, path, number), path, number, None, False, drop_labels=True,
+                             controls=controls if may_hold_controls(raw) else False)
 
 
 def read_labeled(paths: Iterable[str | Path], schema: LabelSchema) -> list[Item]:
@@ -284,46 +305,49 @@ def check_labeled(paths: Iterable[str | Path], schema: LabelSchema) -> tuple[int
     Returns (valid items, errors). Duplicates within and across files are errors too.
     """
     count, errors = 0, []
-    where: dict[tuple[str, int], str] = {}
+    where: dict[tuple[str, int], tuple[str, int]] = {}
     for path in map(str, paths):
+        controls = RemovedControls(path)
+        blank = [True]   # no line but blank ones (yet)
         try:
-            data = read_bytes(path)
             if path.lower().endswith(".csv"):
-                lines: Iterable[tuple[int, object]] = _records_csv(data, path)
-            else:
-                try:
-                    text = data.decode("utf-8-sig")
-                except UnicodeDecodeError as exc:
-                    raise DataError("not UTF-8", path, data[: exc.start].count(b"\n") + 1,
-                                    hint="labeled data must be UTF-8 JSON Lines") from None
-                lines = _json_lines(text, path, errors)
-            if not data.replace(b"\xef\xbb\xbf", b"").strip():
-                raise DataError("no labeled items: the file is empty", path, hint="give a file of labeled items")
+                data = read_bytes(path)
+                blank[0] = not data.replace(b"\xef\xbb\xbf", b"").strip()
+                lines: Iterable[tuple[int, object]] = () if blank[0] else _records_csv(data, path)
+            else:   # streamed: a file of any size, one line in memory at a time
+                lines = _json_lines(path, errors, blank)
             for line, record in lines:
                 try:
-                    item = _item_from_record(record, path, line, schema, True)
+                    item = _item_from_record(record, path, line, schema, True, controls=controls)
                 except DataError as exc:
                     errors.append(exc)
                     continue
                 key = (item.doc_id, item.item)
                 if key in where:
                     errors.append(DataError(f"duplicate item (doc_id={item.doc_id!r}, item={item.item}); first "
-                                            f"at {where[key]}", path, line))
+                                            "at {}:{}".format(*where[key]), path, line))
                     continue
-                where[key] = f"{path}:{line}"
+                where[key] = (path, line)
                 count += 1
+            if blank[0]:
+                raise DataError("no labeled items: the file is empty", path, hint="give a file of labeled items")
         except DataError as exc:
             errors.append(exc)
+        controls.warn()
     return count, errors
 
 
-def _json_lines(text: str, path: str, errors: list[DataError]) -> Iterator[tuple[int, object]]:
-    """(line, record) of each parseable line; lines that are not JSON go to `errors`."""
-    for number, line in _lines(text):
-        if not line.strip():
+def _json_lines(path: str, errors: list[DataError], blank: list[bool]) -> Iterator[tuple[int, object]]:
+    """(line, record) of each parseable line of a JSONL file, read as a stream; lines that are not JSON
+    (or not UTF-8) go to `errors`; blank[0] is False once a line is not blank."""
+    for number, raw in raw_lines(path):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
             continue
+        blank[0] = False
         try:
-            yield number, _loads(line, path, number)
+            yield number, _loads(raw, path, number)
         except DataError as exc:
             errors.append(exc)
 
