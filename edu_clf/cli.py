@@ -679,7 +679,7 @@ def predict(
             # items files: each chunk parsed, checked, labeled (and with jsonl rendered) in one go, by workers
             # when --jobs > 1
             predictions = predict_jsonl(trained, paths, jobs=jobs, chunk_size=chunk_size, top_k=top_k,
-                                        explain=explain, render=format is Format.jsonl)
+                                        explain=explain, render=format is Format.jsonl, meta_of=meta_of)
         elif jobs > 1 and not any(p == "-" or report_kind(p) == "jsonl" for p in paths):
             # whole files go to the workers: reading and segmenting run in parallel too
             if out is None and not skip_errors:

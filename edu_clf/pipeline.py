@@ -11,7 +11,7 @@ import contextlib
 from dataclasses import dataclass
 from itertools import groupby, islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from edu_clf.config import SegmentConfig, load_segment_config
 from edu_clf.errors import EduClfError, InputError
@@ -19,7 +19,7 @@ from edu_clf.io import FOLDER_SUFFIXES, iter_input_paths, read_report, report_ki
 from edu_clf.io.corpus import iter_items, read_items
 from edu_clf.segment import doc_id_for, segment_text
 from edu_clf.segment.prepare import prepare_text
-from edu_clf.records import Document, Item, LabeledDocument, Prediction, json_line
+from edu_clf.records import Document, Item, LabeledDocument, Prediction, json_line, row_end
 
 if TYPE_CHECKING:
     from edu_clf.model.trained import TrainedModel
@@ -244,7 +244,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(model: "TrainedModel", top_k: int, explain: int, config: Any = None,
-                 render: Callable[[Prediction], Any] | None = None) -> None:
+                 render: Callable[[Prediction], Any] | None = None, meta_of: Any = None) -> None:
     import functools
     import os
     import signal
@@ -253,7 +253,7 @@ def _init_worker(model: "TrainedModel", top_k: int, explain: int, config: Any = 
     # SIGTERM sent to a worker stops the run as a SIGTERM to the parent would (exit 143, no temp file).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, functools.partial(_worker_terminated, os.getppid()))
-    _WORKER.update(model=model, top_k=top_k, explain=explain, config=config, render=render)
+    _WORKER.update(model=model, top_k=top_k, explain=explain, config=config, render=render, meta_of=meta_of)
 
 
 def _worker_terminated(parent: int, signum: int, frame: Any) -> None:
@@ -529,10 +529,23 @@ def line_chunks(path: str, size: int) -> Iterator[tuple[int, list[bytes], bytes,
         yield first, chunk, before, b""
 
 
+MetaOf = Callable[[str, str, str], dict[str, Any]]
+
+
+class Rendered(NamedTuple):
+    """A chunk's JSON lines, made where it was labeled: `text` is every finished line; `head`, the rows
+    (without their closing brace) of a document begun in the chunk before, which end as that
+    document's rows did (`tail` of the chunk before: (doc_id, the end of its rows))."""
+
+    head: tuple[str, list[str]] | None
+    text: str
+    tail: tuple[str, str] | None
+
+
 def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, bytes], top_k: int = 1,
-                explain: int = 0, render: bool = False) -> list[Any]:
-    """Parse and label one chunk of line_chunks: its Predictions, or with `render` its JSON rows as
-    runs of one document each: (doc_id, title, first text, [row without its closing brace, ...])."""
+                explain: int = 0, render: bool = False, meta_of: MetaOf | None = None) -> Any:
+    """Parse and label one chunk of line_chunks: its Predictions, or with `render` its JSON lines
+    (Rendered), each row ending with its document's metadata, meta_of(doc_id, title, first text)."""
     from edu_clf.features.base import Records, to_records
     from edu_clf.io.corpus import item_of_line
     from edu_clf.io.limits import RemovedControls
@@ -554,40 +567,69 @@ def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, byte
                                 records=Records(records[start:start + len(items)]))
     if not render:
         return predictions
-    runs: list[tuple[str, str, str, list[str]]] = []
+    runs: list[tuple[str, list[Prediction]]] = []
     for p in predictions:
         if not runs or runs[-1][0] != p.doc_id:
-            runs.append((p.doc_id, p.title, p.text, []))
-        runs[-1][3].append(json_line(p.to_dict())[:-2])
-    return runs
+            runs.append((p.doc_id, []))
+        runs[-1][1].append(p)
+    head = None
+    if runs and outer[0] is not None and runs[0][0] == outer[0].doc_id:   # the document goes on from before
+        doc_id, rows = runs.pop(0)
+        head = (doc_id, [json_line(p.to_dict())[:-2] for p in rows])
+    text, tail = [], None
+    for doc_id, rows in runs:
+        end = row_end(meta_of(doc_id, rows[0].title, rows[0].text) if meta_of is not None else {})
+        text.extend(json_line(p.to_dict())[:-2] + end for p in rows)
+        tail = (doc_id, end)
+    return Rendered(head, "".join(text), tail)
 
 
-def _label_lines(task: tuple[str, tuple[int, list[bytes], bytes, bytes]]) -> list[Any]:
+def _label_lines(task: tuple[str, tuple[int, list[bytes], bytes, bytes]]) -> Any:
     return label_lines(_WORKER["model"], task[0], task[1], _WORKER["top_k"], _WORKER["explain"],
-                       _WORKER["render"] is not None)
+                       _WORKER["render"] is not None, _WORKER["meta_of"])
 
 
 def predict_jsonl(model: Any, paths: Sequence[str], jobs: int = 1, chunk_size: int = 2000, top_k: int = 1,
-                  explain: int = 0, render: bool = False) -> Iterator[Any]:
+                  explain: int = 0, render: bool = False, meta_of: MetaOf | None = None) -> Iterator[Any]:
     """Predictions for the items of guide-format JSONL files, in order, chunk by chunk (flat memory).
 
     Each chunk is parsed, checked and labeled in one go, in this process or, with `jobs` > 1, by
-    worker processes a bounded window at a time; an invalid line stops the run at that line, after
-    the rows before it. With `render`, chunks come back as label_lines' runs of JSON rows.
+    worker processes a bounded window at a time; an invalid line stops the run at its chunk, after
+    the rows of the chunks before. With `render`, what comes is the text of finished JSON lines (a
+    chunk at a time), each row ending with meta_of(doc_id, title, text of the document's first item
+    in its chunk) — the metadata a document's first item gives, as long as a document's items are
+    consecutive lines.
     """
     for path in paths:
         chunks = line_chunks(path, chunk_size)
+        tail: tuple[str, str] | None = None
+
+        def finished(result: Any) -> Iterator[Any]:
+            nonlocal tail
+            if not render:
+                yield from result
+                return
+            if result.head is not None:
+                doc_id, rows = result.head
+                end = tail[1] if tail is not None and tail[0] == doc_id else row_end({})
+                yield "".join(row + end for row in rows)
+                tail = tail if result.tail is None else result.tail
+            else:
+                tail = result.tail
+            if result.text:
+                yield result.text
+
         if jobs <= 1:
             for task in chunks:
-                yield from label_lines(model, path, task, top_k, explain, render)
+                yield from finished(label_lines(model, path, task, top_k, explain, render, meta_of))
             continue
-        with _pool(jobs, model, top_k, explain, None, True if render else None) as pool:
+        with _pool(jobs, model, top_k, explain, None, True if render else None, meta_of) as pool:
             while True:
                 window = [(path, task) for task in islice(chunks, 2 * pool_size(jobs))]
                 if not window:
                     break
                 for result in pool.map(_label_lines, window):
-                    yield from result
+                    yield from finished(result)
 
 
 def jsonl_of(prediction: Prediction) -> str:
@@ -596,6 +638,6 @@ def jsonl_of(prediction: Prediction) -> str:
 
 
 __all__ = ["Skipped", "auto_jobs", "check_inputs", "documents_from_items", "iter_chunks", "iter_documents", "jsonl_of",
-           "label_lines", "line_chunks", "predict_jsonl",
+           "label_lines", "line_chunks", "predict_jsonl", "Rendered",
            "load_documents", "no_items_error", "no_items_message", "predict_documents", "predict_files", "predict_items", "predict_report",
            "predict_stream", "stream_documents", "unique_doc_ids", "WithPath"]

@@ -146,6 +146,12 @@ def json_line(record: dict[str, Any]) -> str:
     return orjson.dumps(record, option=_LINE_OPTIONS).decode()
 
 
+def row_end(extra: dict[str, Any]) -> str:
+    """What ends a JSON line made by json_line and cut before its closing brace (`json_line(r)[:-2]`):
+    the `extra` fields (the report's metadata), then the brace and the newline."""
+    return "," + json_line(extra)[1:] if extra else "}\n"
+
+
 _LINE_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 

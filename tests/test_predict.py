@@ -88,13 +88,15 @@ def test_jsonl_chunks_label_as_the_whole_file_does(seed_model, gold_items, tmp_p
     path = _items_file(tmp_path, items)
     for size, jobs in ((1, 1), (7, 1), (10_000, 1), (13, 2)):
         assert list(predict_jsonl(seed_model, [path], jobs=jobs, chunk_size=size)) == batch, (size, jobs)
-    runs = list(predict_jsonl(seed_model, [path], jobs=2, chunk_size=50, render=True))
-    assert [body + "}\n" for *_, bodies in runs for body in bodies] == [json_line(p.to_dict()) for p in batch]
-    start = 0
-    for doc_id, title, text, bodies in runs:   # each run: one document's rows, named by its first
-        assert (batch[start].doc_id, batch[start].title, batch[start].text) == (doc_id, title, text)
-        assert {p.doc_id for p in batch[start:start + len(bodies)]} == {doc_id}
-        start += len(bodies)
+    lines = "".join(predict_jsonl(seed_model, [path], jobs=2, chunk_size=50, render=True))
+    assert lines == "".join(json_line(p.to_dict()) for p in batch)
+    first = {}
+    for p in batch:
+        first.setdefault(p.doc_id, p.text[:6])
+    for size, jobs in ((7, 1), (13, 2)):   # every row ends with its document's metadata, across the cuts too
+        rendered = "".join(predict_jsonl(seed_model, [path], jobs=jobs, chunk_size=size, render=True,
+                                         meta_of=lambda doc_id, title, text: {"first": text[:6]}))
+        assert rendered == "".join(json_line({**p.to_dict(), "first": first[p.doc_id]}) for p in batch)
 
 
 def test_a_bad_line_stops_the_jsonl_run_at_its_chunk(seed_model, gold_items, tmp_path):

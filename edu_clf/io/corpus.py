@@ -247,9 +247,9 @@ def iter_items(path: str | Path) -> Iterator[Item]:
     controls.warn()
 
 
-def raw_lines(path: str) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes) of each line of a JSONL file, read as a stream: any file size, but only a
-    regular file, and no line longer than [limits] max_input_bytes."""
+def raw_lines(path: str, block: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes without the newline) of each line of a JSONL file, read as a stream a few MB
+    at a time: any file size, but only a regular file, and no line longer than [limits] max_input_bytes."""
     from edu_clf.config import load_limits
     from edu_clf.io.limits import check_name, check_regular
 
@@ -262,14 +262,35 @@ def raw_lines(path: str) -> Iterator[tuple[int, bytes]]:
         raise DataError("no such file", path) from None
     except OSError as exc:
         raise DataError(f"cannot read: {exc.strerror}", path) from None
+
+    def too_long(number: int) -> DataError:
+        return DataError(f"line longer than the limit of {limit} bytes", path, number,
+                         hint="raise [limits] max_input_bytes in configs/segment.toml")
+
     with handle:
-        number = 0
-        while raw := handle.readline(limit + 1):
-            number += 1
-            if len(raw) > limit:
-                raise DataError(f"line longer than the limit of {limit} bytes", path, number,
-                                hint="raise [limits] max_input_bytes in configs/segment.toml")
-            yield number, raw
+        number, pending, pending_size = 1, [], 0   # the pieces of a line not yet ended
+        while data := handle.read(block):
+            if b"\n" not in data:
+                pending.append(data)
+                pending_size += len(data)
+                if pending_size > limit:
+                    raise too_long(number)
+                continue
+            lines = data.split(b"\n")
+            if pending:
+                lines[0] = b"".join([*pending, lines[0]])
+            tail = lines.pop()
+            pending, pending_size = [tail], len(tail)
+            if max(map(len, lines)) > limit:
+                raise too_long(number + next(i for i, line in enumerate(lines) if len(line) > limit))
+            for line in lines:
+                yield number, line
+                number += 1
+            if pending_size > limit:
+                raise too_long(number)
+        last = b"".join(pending)
+        if last:
+            yield number, last
 
 
 def item_of_line(raw: bytes, path: str, number: int, controls: RemovedControls | None = None) -> Item | None:

@@ -139,13 +139,16 @@ def clean_text(text: str, path: str | Path = "<text>") -> str:
 
 # Where a control character can hide in a JSON line's bytes: a \u00XX, \b or \f escape, a raw DEL, or a
 # raw C1 character (UTF-8 C2 80 … C2 9F); JSON allows no other raw control character inside a string.
-_JSON_CONTROL_MARKS = (b"\\u00", b"\\b", b"\\f", b"\x7f", b"\xc2")
+_JSON_CONTROL_MARKS = re.compile(rb"\\u00|\\b|\\f|\x7f|\xc2")
 
 
 def may_hold_controls(line: bytes) -> bool:
-    """False when the fields of this JSON line cannot hold a control character: a few byte searches, so
-    that clean lines (nearly all of them) skip RemovedControls.clean."""
-    return any(mark in line for mark in _JSON_CONTROL_MARKS)
+    """False when the fields of this JSON line cannot hold a control character: one byte search, so
+    that clean lines (nearly all of them) skip RemovedControls.clean. Single bytes first: memchr is
+    ~50 times faster than a search for the escapes."""
+    if b"\\" not in line and b"\x7f" not in line and b"\xc2" not in line:
+        return False
+    return _JSON_CONTROL_MARKS.search(line) is not None
 
 
 class RemovedControls:

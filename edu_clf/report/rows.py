@@ -14,7 +14,7 @@ import shutil
 from typing import IO, Any, Callable, Iterable, Sequence
 
 from edu_clf.config import LabelSchema
-from edu_clf.records import Prediction, json_line
+from edu_clf.records import Prediction, json_line, row_end
 from edu_clf.report.writers import JsonlWriter, clip, display_width, neutralize_cell
 
 BASE_COLUMNS = ["doc_id", "item", "title", "headings", "text", "kind", "kind_score", "topic", "topic_score"]
@@ -40,12 +40,7 @@ def doc_and_line(p: Prediction) -> tuple[str, str, str, str]:
 
 def with_meta(line: str, meta: dict[str, str]) -> str:
     """A JSON line (an object, newline-terminated) with the metadata fields appended."""
-    return line[:-2] + _closing(meta) if meta else line
-
-
-def _closing(meta: dict[str, str]) -> str:
-    """What ends a JSON row that lacks its closing brace: the metadata fields, then `}` and the newline."""
-    return "," + json_line(meta)[1:] if meta else "}\n"
+    return line[:-2] + row_end(meta) if meta else line
 
 
 def csv_columns(top_k: int, explain: int, meta_columns: Sequence[str] = ()) -> list[str]:
@@ -140,7 +135,7 @@ def write_predictions(predictions: Iterable[Any], stream: IO[str], format: str, 
                       meta_columns: Sequence[str] = (), names: str = "id", excel: bool = False,
                       progress: Any = None, raw_csv: bool = False) -> int:
     """Write predictions as table / jsonl / csv: Prediction objects, or for jsonl `doc_and_line` tuples
-    or pipeline.label_lines runs made by workers.
+    and finished lines (str) made by workers.
 
     Returns the number written. Each row is written as it comes, so output streams.
     """
@@ -159,13 +154,12 @@ def write_predictions(predictions: Iterable[Any], stream: IO[str], format: str, 
     elif format == "jsonl":
         lines = JsonlWriter(stream)
         for p in predictions:
-            if isinstance(p, tuple) and isinstance(p[3], list):   # a run of rows of one document
-                doc_id, title, text, bodies = p
-                suffix = _closing(meta(doc_id, title, text))
-                stream.write("".join([body + suffix for body in bodies]))
-                count += len(bodies)
+            if isinstance(p, str):   # finished lines, made by pipeline.predict_jsonl with the metadata
+                stream.write(p)
+                rows = p.count("\n")
+                count += rows
                 if progress is not None:
-                    progress.advance(len(bodies))
+                    progress.advance(rows)
                 continue
             if isinstance(p, tuple):
                 doc_id, title, text, line = p
