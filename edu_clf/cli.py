@@ -324,7 +324,8 @@ def _meta_reader(meta: Optional[Path], inputs: list[str]):
     with warnings.catch_warnings():   # the skipped files are reported once, by the command itself
         warnings.simplefilter("ignore")
         paths = list(iter_input_paths(inputs)) if inputs else []
-    return MetaReader(read_sidecar(meta) if meta is not None else None, paths)
+    from edu_clf.pipeline import unique_doc_ids
+    return MetaReader(read_sidecar(meta) if meta is not None else None, unique_doc_ids(paths))
 
 
 def _with_path(meta_of, inputs: list[str]):

@@ -68,3 +68,18 @@ def test_sidecar_without_a_path_column_names_the_file(tmp_path):
     with pytest.raises(InputError, match="no path column") as err:
         read_sidecar(bad)
     assert str(bad) in str(err.value)
+
+
+def test_same_named_reports_in_two_folders_keep_their_own_issuing_body(runner, tmp_path):
+    import json
+
+    from edu_clf.cli import app
+    body = "\n一、主要工作\n（一）全年新建公办幼儿园3所，新增学位900个。\n"
+    for folder, county in (("a", "溆浦县"), ("b", "洪江市")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "2024上半年.txt").write_text(f"2024年上半年教育工作总结\n{county}教育局\n{body}",
+                                                          encoding="utf-8")
+    result = runner.invoke(app, ["predict", str(tmp_path), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {(row["doc_id"], row["region"]) for row in rows} == {("a/2024上半年", "溆浦县"), ("b/2024上半年", "洪江市")}

@@ -16,7 +16,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from edu_clf.errors import InputError, UsageError
 
@@ -261,11 +261,14 @@ def apply_sidecar(meta: ReportMeta, row: dict[str, str] | None, columns: Iterabl
 class MetaReader:
     """Metadata per document, read once per doc_id (with the sidecar, when given, applied)."""
 
-    def __init__(self, sidecar: Sidecar | None = None, paths: Iterable[str] = ()) -> None:
+    def __init__(self, sidecar: Sidecar | None = None, paths: Iterable[str] | Mapping[str, str] = ()) -> None:
+        """`paths`: the input files, or path → doc_id as the pipeline named them (unique_doc_ids: two
+        `2024上半年.txt` in two folders are two documents, each with its own opening lines)."""
         self.sidecar = sidecar
         self.cache: dict[str, ReportMeta] = {}
         # doc_id → input file, so that a report's opening lines (its issuing body) can be read
-        self.paths = {Path(p).stem: p for p in paths if p != "-"}
+        named = paths.items() if isinstance(paths, Mapping) else ((p, Path(p).stem) for p in paths)
+        self.paths = {doc_id: p for p, doc_id in named if p != "-"}
         self.columns = (*META_FIELDS, *(sidecar.columns if sidecar else ()))
 
     def __call__(self, doc_id: str, title: str = "", first_text: str = "") -> dict[str, str]:
@@ -275,7 +278,7 @@ class MetaReader:
         return meta.to_dict()
 
     def _read(self, doc_id: str, title: str, first_text: str) -> ReportMeta:
-        path = self.paths.get(doc_id.split("#")[0])
+        path = self.paths.get(doc_id.split("#")[0]) or self.paths.get(re.sub(r"\.p\d+$", "", doc_id))
         head = self._head(path) if path else ""
         meta = read_meta(title, (head + "\n" + first_text) if head else first_text)
         if self.sidecar is None:
