@@ -215,10 +215,9 @@ def segment(
       edu-clf segment seeds/002_faffd9a2ed2f71c6.txt
       edu-clf segment reports/ --format jsonl > items.jsonl
     """
-    from edu_clf.io import iter_input_paths
     from edu_clf.report.writers import check_writable
 
-    check_writable(out, [*inputs, *iter_input_paths(inputs)] if out is not None else ())
+    check_writable(out, [*inputs, *_quiet_paths(inputs)] if out is not None else ())
     config = load_segment_config()
     skipped: list[Skipped] = []
     # to stdout, every file is read once first so that one bad file writes nothing; a --out
@@ -316,27 +315,30 @@ class PartitionFormat(str, Enum):
     parquet = "parquet"
 
 
+def _quiet_paths(inputs: list[str]) -> list[str]:
+    """The files the inputs name (folders walked), without the walk's warnings: the walk that reads
+    them reports each skipped file, once."""
+    from edu_clf.io import iter_input_paths
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(iter_input_paths(inputs)) if inputs else []
+
+
 def _meta_reader(meta: Optional[Path], inputs: list[str]):
     """The per-document metadata reader, with the --meta sidecar applied when given."""
-    from edu_clf.io import iter_input_paths
     from edu_clf.segment.meta import MetaReader, read_sidecar
 
-    with warnings.catch_warnings():   # the skipped files are reported once, by the command itself
-        warnings.simplefilter("ignore")
-        paths = list(iter_input_paths(inputs)) if inputs else []
+    paths = _quiet_paths(inputs)
     from edu_clf.pipeline import unique_doc_ids
     return MetaReader(read_sidecar(meta) if meta is not None else None, unique_doc_ids(paths))
 
 
 def _with_path(meta_of, inputs: list[str]):
     """meta_of with the source `path` column first (edu_clf.pipeline.WithPath)."""
-    from edu_clf.io import iter_input_paths
     from edu_clf.pipeline import WithPath
 
-    with warnings.catch_warnings():   # the skipped files are reported once, by the command itself
-        warnings.simplefilter("ignore")
-        paths = list(iter_input_paths(inputs)) if inputs else []
-    return WithPath(meta_of, paths)
+    return WithPath(meta_of, _quiet_paths(inputs))
 
 
 class ModelFormat(str, Enum):
@@ -380,7 +382,7 @@ def train(
     from edu_clf.config import load_label_schema, load_train_config
     from edu_clf.report.writers import check_writable
     from edu_clf.model.export import runtime_path_for
-    from edu_clf.model.train import default_data_paths, load_training_items, train_model
+    from edu_clf.model.train import load_training_items, train_model
 
     cfg = load_train_config(config, set_ or [])
     schema = load_label_schema()
@@ -663,7 +665,7 @@ def predict(
                                 meta)
     elif resume or scheduler is not None:
         raise UsageError("--resume and --scheduler go with --engine dask")
-    check_writable(out, [*inputs, *iter_input_paths(inputs)] if inputs and out is not None else ())
+    check_writable(out, [*inputs, *_quiet_paths(inputs)] if inputs and out is not None else ())
     from edu_clf.report.progress import Progress
     from edu_clf.report.rows import doc_and_line, write_predictions
 
@@ -766,10 +768,9 @@ def report(
     from edu_clf.report.html import render_report
     from edu_clf.pipeline import predict_documents
 
-    from edu_clf.io import iter_input_paths
     from edu_clf.report.writers import check_writable
 
-    check_writable(out, [*inputs, *iter_input_paths(inputs)])
+    check_writable(out, [*inputs, *_quiet_paths(inputs)])
     cfg = load_report_config()
     n_explain = cfg.explain_terms if explain is None else explain
     trained = _labeler(model, trust_pickle, n_explain)
@@ -935,12 +936,11 @@ def suggest(
     Examples:
       edu-clf suggest reports/ --n 50 --out to_label.jsonl
     """
-    from edu_clf.io import iter_input_paths
     from edu_clf.model.persist import load_model
     from edu_clf.model.suggest import margins, suggest_indices, suggestion_records
     from edu_clf.report.writers import check_writable
 
-    check_writable(out, [*inputs, *iter_input_paths(inputs)] if out is not None else ())
+    check_writable(out, [*inputs, *_quiet_paths(inputs)] if out is not None else ())
     skip = {(it.doc_id, it.item) for it in read_labeled(labeled or [], load_label_schema())}
     items = [it for doc in iter_documents(inputs, load_segment_config(), warn=warn) for it in doc.items
              if (it.doc_id, it.item) not in skip]
@@ -977,11 +977,10 @@ def bootstrap(
       edu-clf bootstrap reports/ --out silver.jsonl --gold seeds/labels.jsonl
     """
     from edu_clf.config import load_cues, load_silver_rules
-    from edu_clf.io import iter_input_paths
     from edu_clf.model.bootstrap import format_quality, silver_labels, silver_quality, silver_records
     from edu_clf.report.writers import check_writable
 
-    check_writable(out, [*inputs, *iter_input_paths(inputs), *(gold or [])])
+    check_writable(out, [*inputs, *_quiet_paths(inputs), *(gold or [])])
     schema = load_label_schema()
     cues, rules = load_cues(), load_silver_rules()
     items = [it for doc in iter_documents(inputs, load_segment_config(), warn=warn) for it in doc.items]

@@ -272,3 +272,14 @@ def test_a_50_mb_text(runner, tmp_path):
     with open(out, "rb") as handle:
         n_lines = sum(1 for _ in handle)
     assert n_lines == sum(len(d.items) for d in load_documents(big))
+
+
+def test_a_skipped_file_is_reported_once_also_with_out(runner, tmp_path, model_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "r.txt").write_bytes(SEED0.read_bytes())
+    (folder / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    for args in (["predict", "--model", str(model_path)], ["segment"]):
+        result = run(runner, *args, str(folder), "--format", "jsonl", "--out", str(tmp_path / "out.jsonl"))
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr.count("scan.png") == 1, result.stderr
