@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                                    n_jobs=args.jobs)
     elapsed = time.perf_counter() - start
 
-    rows = []
+    rows, evals = [], {}
     for (part, view), ev in results.items():
         groups = {"seeds": [ev]} if part == "seeds" else {}
         if part == "written":   # the whole written corpus, and its two corpora apart
@@ -65,22 +65,42 @@ def main(argv: list[str] | None = None) -> int:
                     groups[sub] = [evaluate_predictions([ev.items[i] for i in index], ev.predicted[index],
                                                         ev.method, ev.folds, ev.scores[index])]
         for name, (e,) in groups.items():
+            evals[(name, view)] = e
             rows.append({"part": name, "view": view, "method": e.method, "n": len(e.items),
                          "kind_f1": e.tasks["kind"].macro_f1, "kind_acc": e.tasks["kind"].accuracy,
                          "kind_ece": e.ece("kind"), "kind_mean": float(e.scores[:, 0].mean()),
                          "topic_f1": e.tasks["topic"].macro_f1, "topic_acc": e.tasks["topic"].accuracy,
                          "topic_ece": e.ece("topic"), "topic_mean": float(e.scores[:, 1].mean())})
     clean = {r["part"]: r["kind_f1"] for r in rows if r["view"] == "clean"}
+    for r in rows:   # excerpt, page2 and hard_wrapped hold some items only: the clean figure on those same items
+        r["kind_f1_clean_same"] = _clean_on_same_items(evals, r["part"], r["view"])
     print(f"config overrides: {args.overrides or 'none'}; {len(items)} items; {elapsed:.0f} s")
-    print(f"{'part':10} {'view':12} {'n':>5} {'kind F1':>8} {'Δ kind':>7} {'kind ECE':>8} {'topic F1':>8} "
-          f"{'topic ECE':>9}  method")
+    print("Δ kind: kind macro-F1 minus the clean view's; Δ same: minus the clean view's on the same items "
+          "(a view of some items only, such as excerpt, has another mix of kinds)")
+    print(f"{'part':10} {'view':12} {'n':>5} {'kind F1':>8} {'Δ kind':>7} {'Δ same':>7} {'kind ECE':>8} "
+          f"{'topic F1':>8} {'topic ECE':>9}  method")
     for r in sorted(rows, key=lambda r: (r["part"], views.index(r["view"]))):
         delta = r["kind_f1"] - clean[r["part"]] if r["part"] in clean else float("nan")
-        print(f"{r['part']:10} {r['view']:12} {r['n']:5d} {r['kind_f1']:8.3f} {delta:+7.3f} {r['kind_ece']:8.3f} "
-              f"{r['topic_f1']:8.3f} {r['topic_ece']:9.3f}  {r['method']}")
+        same = r["kind_f1"] - r["kind_f1_clean_same"] if r["kind_f1_clean_same"] is not None else float("nan")
+        print(f"{r['part']:10} {r['view']:12} {r['n']:5d} {r['kind_f1']:8.3f} {delta:+7.3f} {same:+7.3f} "
+              f"{r['kind_ece']:8.3f} {r['topic_f1']:8.3f} {r['topic_ece']:9.3f}  {r['method']}")
     if args.json:
         args.json.write_text(json.dumps({"overrides": args.overrides, "rows": rows}, indent=1), encoding="utf-8")
     return 0
+
+
+def _clean_on_same_items(evals: dict, part: str, view: str) -> float | None:
+    """Kind macro-F1 of the clean view's predictions on the items `view` holds (None without a clean view)."""
+    from edu_clf.model.evaluate import evaluate_predictions
+
+    clean, viewed = evals.get((part, "clean")), evals.get((part, view))
+    if clean is None or viewed is None:
+        return None
+    where = {(it.doc_id, it.item): i for i, it in enumerate(clean.items)}
+    index = [where[(it.doc_id, it.item)] for it in viewed.items if (it.doc_id, it.item) in where]
+    if not index:
+        return None
+    return evaluate_predictions([clean.items[i] for i in index], clean.predicted[index]).tasks["kind"].macro_f1
 
 
 if __name__ == "__main__":
