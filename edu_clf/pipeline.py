@@ -401,6 +401,27 @@ class _Pool:
                 raise result
             yield result
 
+    def imap(self, function: Callable[[Any], Any], arguments: Iterable[Any]) -> Iterator[Any]:
+        """map over a stream: each worker gets its next task the moment it hands back a result, so no
+        worker waits for a batch to end; at most one task per worker is in flight (memory stays flat)."""
+        from collections import deque
+
+        pending = iter(arguments)
+        inflight: deque[int] = deque()
+        for index in range(len(self.workers)):
+            for argument in islice(pending, 1):
+                self.workers[index][1].send((function, argument))
+                inflight.append(index)
+        while inflight:
+            index = inflight.popleft()
+            ok, result = self._receive(index)
+            for argument in islice(pending, 1):
+                self.workers[index][1].send((function, argument))
+                inflight.append(index)
+            if not ok:
+                raise result
+            yield result
+
     def _receive(self, index: int) -> tuple[bool, Any]:
         from multiprocessing.connection import wait
 
@@ -624,12 +645,8 @@ def predict_jsonl(model: Any, paths: Sequence[str], jobs: int = 1, chunk_size: i
                 yield from finished(label_lines(model, path, task, top_k, explain, render, meta_of))
             continue
         with _pool(jobs, model, top_k, explain, None, True if render else None, meta_of) as pool:
-            while True:
-                window = [(path, task) for task in islice(chunks, 2 * pool_size(jobs))]
-                if not window:
-                    break
-                for result in pool.map(_label_lines, window):
-                    yield from finished(result)
+            for result in pool.imap(_label_lines, ((path, task) for task in chunks)):
+                yield from finished(result)
 
 
 def jsonl_of(prediction: Prediction) -> str:

@@ -83,3 +83,16 @@ def test_same_named_reports_in_two_folders_keep_their_own_issuing_body(runner, t
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert {(row["doc_id"], row["region"]) for row in rows} == {("a/2024上半年", "溆浦县"), ("b/2024上半年", "洪江市")}
+
+
+def test_a_files_opening_lines_are_read_once(monkeypatch, tmp_path):
+    """A long single-line file splits into hundreds of documents: its head was read for each (883 s for 60 MB)."""
+    from edu_clf.segment.meta import MetaReader
+    path = tmp_path / "r.txt"
+    path.write_text("2024年工作总结\n某某县教育局\n正文", encoding="utf-8")
+    reads = []
+    monkeypatch.setattr(MetaReader, "_head", staticmethod(lambda p, chars=600: reads.append(p) or "某某县教育局"))
+    reader = MetaReader(None, {str(path): "r"})
+    for doc_id in ("r", "r#1", "r#2", "r.p2", "r.p3"):
+        reader(doc_id, "2024年工作总结", "正文")
+    assert reads == [str(path)]

@@ -266,6 +266,7 @@ class MetaReader:
         `2024上半年.txt` in two folders are two documents, each with its own opening lines)."""
         self.sidecar = sidecar
         self.cache: dict[str, ReportMeta] = {}
+        self.heads: dict[str, str] = {}   # path → its opening lines, read once
         # doc_id → input file, so that a report's opening lines (its issuing body) can be read
         named = paths.items() if isinstance(paths, Mapping) else ((p, Path(p).stem) for p in paths)
         self.paths = {doc_id: p for p, doc_id in named if p != "-"}
@@ -278,8 +279,10 @@ class MetaReader:
         return meta.to_dict()
 
     def _read(self, doc_id: str, title: str, first_text: str) -> ReportMeta:
-        path = self.paths.get(doc_id.split("#")[0]) or self.paths.get(re.sub(r"\.p\d+$", "", doc_id))
-        head = self._head(path) if path else ""
+        path = self.paths.get(doc_id.split("#")[0])   # a report of a compilation (x.p2) has no opening lines of its own
+        if path and path not in self.heads:
+            self.heads[path] = self._head(path)
+        head = self.heads.get(path, "") if path else ""
         meta = read_meta(title, (head + "\n" + first_text) if head else first_text)
         if self.sidecar is None:
             return meta
