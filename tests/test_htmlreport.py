@@ -74,6 +74,16 @@ def test_the_path_is_escaped(seed_model, schema):
     assert "<span class=path>x/&lt;b&gt;&amp;⟦U+202E⟧.txt</span>" in page
 
 
+def test_anchors_hold_no_whitespace_and_links_find_them(seed_model, schema):
+    docs = [Document(d, "标题", (Item(d, 0, "标题", ("一、",), "下半年将推进。"),)) for d in ("县 2024 总结", "另一份")]
+    page = render_report(list(predict_documents(seed_model, docs)), schema, load_report_config())
+    ids = set(re.findall(r"\bid='([^']*)'", page))
+    assert "doc-县_2024_总结" in ids and "县_2024_总结-0" in ids
+    assert not any(ch.isspace() for i in ids for ch in i)
+    assert set(re.findall(r"href='#([^']*)'", page)) <= ids
+    assert '"anchor":"县_2024_总结"' in page     # the corpus view's links use it too
+
+
 def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -59,12 +59,18 @@ def doc_meta(d: LabeledDocument, meta_of: MetaOf | None) -> dict[str, str]:
     return meta_of(d.document.doc_id, d.document.title, d.predictions[0].text if d.predictions else "")
 
 
+def anchor(doc_id: str) -> str:
+    """A document's HTML id part: its doc_id with whitespace as `_` (an id may hold no whitespace)."""
+    return "".join("_" if ch.isspace() else ch for ch in doc_id)
+
+
 def corpus_data(docs: Sequence[LabeledDocument], meta_of: MetaOf | None) -> dict[str, Any]:
     rows, items = [], []
     for index, d in enumerate(docs):
         doc = d.document
         meta = doc_meta(d, meta_of)
-        rows.append({"id": doc.doc_id, "title": doc.title or doc.doc_id, "n": len(d.predictions),
+        rows.append({"id": doc.doc_id, "anchor": anchor(doc.doc_id), "title": doc.title or doc.doc_id,
+                     "n": len(d.predictions),
                      **{k: meta.get(k, "") for k in ("path", "region", "year", "period", "genre")}})
         for p in d.predictions:
             items.append([index, p.item, p.kind, p.topic, round(p.kind_score, 3), round(p.topic_score, 3),
@@ -249,7 +255,7 @@ _SCRIPT = r"""
     });
     sortable(document.getElementById('doc-table'), cols, rows, function (r) {
       var tr = el('tr');
-      var td = el('td', {'class': 'doct'}); var a = el('a', {href: '#doc-' + r.doc.id}, r.doc.title);
+      var td = el('td', {'class': 'doct'}); var a = el('a', {href: '#doc-' + r.doc.anchor}, r.doc.title);
       td.appendChild(a); td.appendChild(el('div', {'class': 'docid'}, r.doc.id)); tr.appendChild(td);
       tr.appendChild(el('td', {'class': 't nw'}, r.doc.region || '—'));
       tr.appendChild(el('td', null, r.doc.year || '—'));
@@ -286,7 +292,7 @@ _SCRIPT = r"""
       var ol = el('ol');
       list.forEach(function (it) {
         var doc = data.docs[it[0]];
-        var li = el('li'); var a = el('a', {href: '#' + doc.id + '-' + it[1]}, it[7].slice(0, 60) +
+        var li = el('li'); var a = el('a', {href: '#' + doc.anchor + '-' + it[1]}, it[7].slice(0, 60) +
                                         (it[7].length > 60 ? '…' : ''));
         li.appendChild(a); li.appendChild(el('span', {'class': 'docid'}, ' ' + (doc.region || doc.id)));
         ol.appendChild(li);
@@ -311,7 +317,7 @@ _SCRIPT = r"""
     rows.slice(0, MAX_ROWS).forEach(function (it) {
       var doc = data.docs[it[0]]; var tr = el('tr');
       tr.appendChild(el('td', {'class': 'doct'}, doc.title));
-      var n = el('td'); n.appendChild(el('a', {href: '#' + doc.id + '-' + it[1]}, String(it[1]))); tr.appendChild(n);
+      var n = el('td'); n.appendChild(el('a', {href: '#' + doc.anchor + '-' + it[1]}, String(it[1]))); tr.appendChild(n);
       var k = el('td', {'class': 't'}, kindName[it[2]]); k.style.color = kindColor[it[2]]; tr.appendChild(k);
       tr.appendChild(el('td', null, it[4].toFixed(2)));
       tr.appendChild(el('td', {'class': 't'}, topicName[it[3]]));
@@ -326,7 +332,7 @@ _SCRIPT = r"""
   var current = [];
   function outline(shown) {
     var keepIds = {};
-    shown.forEach(function (it) { keepIds[data.docs[it[0]].id + '-' + it[1]] = true; });
+    shown.forEach(function (it) { keepIds[data.docs[it[0]].anchor + '-' + it[1]] = true; });
     document.querySelectorAll('section.doc .item').forEach(function (e) {
       e.classList.toggle('filtered', !keepIds[e.id]);
     });

@@ -17,6 +17,7 @@ from edu_clf import __version__
 from edu_clf.config import LabelSchema, ReportConfig
 from edu_clf.model.explain import readable_term
 from edu_clf.records import LabeledDocument, Prediction
+from edu_clf.report.corpus_view import anchor
 
 
 # Characters that reorder or hide text (bidi embeddings, overrides and isolates; zero-width ones): a
@@ -135,7 +136,7 @@ def _outline(doc: LabeledDocument, schema: LabelSchema, config: ReportConfig) ->
         uncertain = min(p.kind_score, p.topic_score) < config.uncertain_below
         flag = "<span class=unc>⚠ 不确定</span>" if uncertain else ""
         out.append(
-            f"<div class='item k-{_e(p.kind)}{' uncertain' if uncertain else ''}' id='{_e(p.doc_id)}-{p.item}' "
+            f"<div class='item k-{_e(p.kind)}{' uncertain' if uncertain else ''}' id='{_e(anchor(p.doc_id))}-{p.item}' "
             f"data-item='{p.item}' data-kind='{_e(p.kind)}' data-topic='{_e(p.topic)}'>"
             f"<span class='tag kind'>{_e(schema.name('kind', p.kind))} {p.kind_score:.2f}</span>"
             f"<span class=tag>{_e(schema.name('topic', p.topic))} {p.topic_score:.2f}</span>{flag}"
@@ -150,7 +151,7 @@ def _comparison(docs: Sequence[LabeledDocument], schema: LabelSchema, config: Re
         problems = sum(p.kind == "problem" for p in d.predictions)
         topics = Counter(p.topic for p in d.predictions).most_common(config.leading_topics)
         leading = "，".join(f"{_e(schema.name('topic', t))} {c}" for t, c in topics)
-        rows.append(f"<tr><td class=t><a href='#doc-{_e(d.document.doc_id)}'>{_e(d.document.title or d.document.doc_id)}"
+        rows.append(f"<tr><td class=t><a href='#doc-{_e(anchor(d.document.doc_id))}'>{_e(d.document.title or d.document.doc_id)}"
                     f"</a><div class=docid>{_e(d.document.doc_id)}</div></td><td>{n}</td><td>{(problems / n if n else 0):.0%}</td><td class=t>{leading}</td></tr>")
     return ("<section class=doc id=compare><h2>文档对比</h2><table><tr><th class=t>文档</th><th>条目</th>"
             f"<th>问题占比</th><th class=t>主要主题</th></tr>{''.join(rows)}</table></section>")
@@ -180,7 +181,7 @@ def render_report(docs: Sequence[LabeledDocument], schema: LabelSchema, config: 
         path = doc_meta(d, meta_of).get("path", "")   # the source file as the user named it (pipeline.WithPath)
         source = f" · 文件 <span class=path>{_e(path)}</span>" if path else ""
         sections.append(
-            f"<section class=doc id='doc-{_e(doc.doc_id)}'><h2>{_e(doc.title or doc.doc_id)}</h2>"
+            f"<section class=doc id='doc-{_e(anchor(doc.doc_id))}'><h2>{_e(doc.title or doc.doc_id)}</h2>"
             f"<div class=docid>{_e(doc.doc_id)} · {len(d.predictions)} 个条目{source}</div>"
             f"{_profile(d, schema)}{_outline(d, schema, config)}</section>")
     total = sum(len(d.predictions) for d in docs)
