@@ -367,7 +367,8 @@ def _worker_main(conn: Any, initargs: tuple) -> None:
 
 
 class _Pool:
-    """Worker processes with one pipe each; task i goes to worker i mod n, results come back in order.
+    """Worker processes with one pipe each; a worker gets its next task when it hands back a result,
+    and results come back in the order of the tasks.
 
     A worker has at most one task at a time, and shares no lock or queue with the others, so killing
     one (or all) can never leave the parent waiting on a lock held by the dead: the failure modes of
@@ -386,20 +387,6 @@ class _Pool:
             process.start()
             child_end.close()
             self.workers.append((process, parent_end))
-
-    def map(self, function: Callable[[Any], Any], arguments: Iterable[Any]) -> Iterator[Any]:
-        """function(argument) for each argument, computed by the workers, yielded in order."""
-        pending = list(arguments)
-        n = len(self.workers)
-        for i in range(min(n, len(pending))):
-            self.workers[i][1].send((function, pending[i]))
-        for i in range(len(pending)):
-            ok, result = self._receive(i % n)
-            if i + n < len(pending):
-                self.workers[i % n][1].send((function, pending[i + n]))
-            if not ok:
-                raise result
-            yield result
 
     def imap(self, function: Callable[[Any], Any], arguments: Iterable[Any]) -> Iterator[Any]:
         """map over a stream: each worker gets its next task the moment it hands back a result, so no
@@ -461,8 +448,8 @@ def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_s
                    top_k: int = 1, explain: int = 0, jobs: int = 1) -> Iterator[Prediction]:
     """Predictions for every item of every document, in order, chunk by chunk (flat memory).
 
-    With `jobs` > 1, chunks are labeled by worker processes, a bounded window
-    at a time (2 chunks per worker), so memory stays flat there too.
+    With `jobs` > 1, chunks are labeled by worker processes, one chunk per worker
+    in flight, so memory stays flat there too.
     """
     chunks = iter_chunks(documents, chunk_size)
     if jobs <= 1:
@@ -470,12 +457,8 @@ def predict_stream(model: "TrainedModel", documents: Iterable[Document], chunk_s
             yield from predict_items(model, chunk, top_k=top_k, explain=explain)
         return
     with _pool(jobs, model, top_k, explain) as pool:
-        while True:
-            window = list(islice(chunks, 2 * jobs))
-            if not window:
-                break
-            for result in pool.map(_predict_chunk, window):
-                yield from result
+        for result in pool.imap(_predict_chunk, chunks):
+            yield from result
 
 
 def predict_documents(model: "TrainedModel", documents: Iterable[Document], chunk_size: int = 2000,
@@ -505,7 +488,7 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
                   files_per_task: int = 32, render: Callable[[Prediction], Any] | None = None) -> Iterator[Any]:
     """Predictions for report files read, segmented and labeled by `jobs` worker processes.
 
-    Files are handed out a bounded window at a time and their predictions come
+    Files are handed out a batch per worker at a time and their predictions come
     back in input order. A file that cannot be read goes to `on_error(path,
     error)`, which raises to stop or returns to skip it; a file without items
     goes to `on_empty(path)`. With `render` (a top-level function), each
@@ -515,21 +498,18 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
     doc_ids = unique_doc_ids(paths)
     remaining = iter([(path, doc_ids[path]) for path in paths])
     jobs = pool_size(jobs, len(paths))  # --jobs 1000 on 2 files forks 2 workers
+    # a task is a batch of files, so that each labeling call gets enough items to be efficient
+    batches = iter(lambda: list(islice(remaining, files_per_task)), [])
     with _pool(jobs, model, top_k, explain, config, render) as pool:
-        while True:
-            # a task is a batch of files, so that each labeling call gets enough items to be efficient
-            batches = [batch for batch in (list(islice(remaining, files_per_task)) for _ in range(2 * jobs)) if batch]
-            if not batches:
-                break
-            for results in pool.map(_label_files, batches):
-                for path, predictions, error in results:
-                    if error is not None:
-                        if on_error is None:
-                            raise error
-                        on_error(path, error)
-                    elif not predictions and on_empty is not None:
-                        on_empty(path)
-                    yield from predictions
+        for results in pool.imap(_label_files, batches):
+            for path, predictions, error in results:
+                if error is not None:
+                    if on_error is None:
+                        raise error
+                    on_error(path, error)
+                elif not predictions and on_empty is not None:
+                    on_empty(path)
+                yield from predictions
 
 
 def line_chunks(path: str, size: int) -> Iterator[tuple[int, list[bytes], bytes, bytes]]:
@@ -615,7 +595,7 @@ def predict_jsonl(model: Any, paths: Sequence[str], jobs: int = 1, chunk_size: i
     """Predictions for the items of guide-format JSONL files, in order, chunk by chunk (flat memory).
 
     Each chunk is parsed, checked and labeled in one go, in this process or, with `jobs` > 1, by
-    worker processes a bounded window at a time; an invalid line stops the run at its chunk, after
+    worker processes, one chunk per worker in flight; an invalid line stops the run at its chunk, after
     the rows of the chunks before. With `render`, what comes is the text of finished JSON lines (a
     chunk at a time), each row ending with meta_of(doc_id, title, text of the document's first item
     in its chunk) — the metadata a document's first item gives, as long as a document's items are
