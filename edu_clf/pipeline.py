@@ -614,8 +614,7 @@ def predict_jsonl(model: Any, paths: Sequence[str], jobs: int = 1, chunk_size: i
                 doc_id, rows = result.head
                 end = tail[1] if tail is not None and tail[0] == doc_id else row_end({})
                 yield "".join(row + end for row in rows)
-                tail = tail if result.tail is None else result.tail
-            else:
+            if result.tail is not None:   # a chunk of one document's rows only, or of blank lines, keeps it
                 tail = result.tail
             if result.text:
                 yield result.text

@@ -127,3 +127,19 @@ def test_workers_by_default_only_for_large_inputs(tmp_path, monkeypatch):
     assert pipeline.auto_jobs([str(big)]) == 2
     assert pipeline.auto_jobs(reports[:3]) == 1 and pipeline.auto_jobs(reports) == 2
     assert pipeline.auto_jobs([str(tmp_path / "missing.jsonl"), "-"]) == 1
+
+
+def test_a_chunk_of_blank_lines_keeps_the_documents_metadata(seed_model, gold_items, tmp_path):
+    import json
+    from edu_clf.pipeline import predict_jsonl
+    from edu_clf.records import json_line
+    items = [it for it in gold_items if it.doc_id == gold_items[0].doc_id][:6]
+    lines = [json.dumps({"doc_id": it.doc_id, "item": it.item, "title": it.title, "headings": list(it.headings),
+                         "text": it.text}, ensure_ascii=False) for it in items]
+    path = tmp_path / "gaps.jsonl"
+    path.write_text("\n".join(lines[:3] + [""] * 5 + lines[3:]) + "\n", encoding="utf-8")
+    batch = predict_items(seed_model, items)
+    for size in (1, 2, 3):
+        rendered = "".join(predict_jsonl(seed_model, [str(path)], chunk_size=size, render=True,
+                                         meta_of=lambda doc_id, title, text: {"first": text[:6]}))
+        assert rendered == "".join(json_line({**p.to_dict(), "first": items[0].text[:6]}) for p in batch), size
