@@ -145,3 +145,17 @@ def test_a_marked_title_line_over_body_paragraphs_is_a_heading():
     text = "报告\n一、主要工作\n1.党建工作深入推进。\n全年开展集中学习12次，覆盖全体党员。\n2.队伍建设。\n招聘教师30名。\n"
     [doc] = segment_text(text, "d")
     assert [it.headings[-1] for it in doc.items] == ["1.党建工作深入推进。", "2.队伍建设。"]
+
+
+@pytest.mark.parametrize("meta_line", [
+    "柘源县教育体育局　2023年7月6日",                                         # issuer and date on one line
+    "潇岳市教育局办公室 二〇二一年十二月二十八日",
+    "（2024年10月23日在县第十八届人民代表大会常务委员会第二十一次会议上）",      # where the report was given
+    "(2023年1月5日在全县教育工作会议上的讲话)",
+])
+def test_meta_lines_under_the_title_are_dropped_not_glued_to_it(meta_line):
+    """Found by a writer of the corpus: the first two were glued onto the title, the last two became items."""
+    title = "桐梁县教育体育局2024年工作总结"
+    [doc] = segment_text(f"{title}\n{meta_line}\n一、主要工作\n（一）全年新建公办幼儿园3所，新增学位900个。\n", "d")
+    assert doc.title == title
+    assert [it.text for it in doc.items] == ["（一）全年新建公办幼儿园3所，新增学位900个。"]

@@ -14,10 +14,8 @@ one file's text:
 5. outline: heading-only units become context, the rest become items.
 
 Every character of the input is accounted for by a `Piece` (item, heading,
-title or dropped), which is what the property tests check.
-
-Passes 3 and 4 run in C (edu_clf/_segscan.c) when it is built; the Python
-methods here are the fallback and the reference the tests compare it with.
+title or dropped), which is what the property tests check. Every pass is here, in
+Python: a rule of the guide is written once.
 """
 from __future__ import annotations
 
