@@ -217,14 +217,15 @@ def segment(
     """
     from edu_clf.report.writers import check_writable
 
-    check_writable(out, [*inputs, *_quiet_paths(inputs)] if out is not None else ())
+    walked = _quiet_paths(inputs)
+    check_writable(out, [*inputs, *walked] if out is not None else ())
     config = load_segment_config()
     skipped: list[Skipped] = []
     # to stdout, every file is read once first so that one bad file writes nothing; a --out
     # file is written atomically and simply discarded on error (memory stays flat either way)
     docs = iter_documents(inputs, config, skip_errors=skip_errors, skipped=skipped, precheck=out is None,
                           warn=warn)
-    source = _with_path(None, inputs)   # each row names its source file
+    source = _with_path(None, walked)   # each row names its source file
     items = _some_or_fail((it for doc in docs for it in doc.items), inputs, skipped)   # none: an error
     with open_output(out) as stream:
         if format is Format.table:
@@ -325,20 +326,20 @@ def _quiet_paths(inputs: list[str]) -> list[str]:
         return list(iter_input_paths(inputs)) if inputs else []
 
 
-def _meta_reader(meta: Optional[Path], inputs: list[str]):
-    """The per-document metadata reader, with the --meta sidecar applied when given."""
+def _meta_reader(meta: Optional[Path], paths: list[str]):
+    """The per-document metadata reader of the input files (`_quiet_paths`), with the --meta sidecar
+    applied when given."""
+    from edu_clf.pipeline import unique_doc_ids
     from edu_clf.segment.meta import MetaReader, read_sidecar
 
-    paths = _quiet_paths(inputs)
-    from edu_clf.pipeline import unique_doc_ids
     return MetaReader(read_sidecar(meta) if meta is not None else None, unique_doc_ids(paths))
 
 
-def _with_path(meta_of, inputs: list[str]):
+def _with_path(meta_of, paths: list[str]):
     """meta_of with the source `path` column first (edu_clf.pipeline.WithPath)."""
     from edu_clf.pipeline import WithPath
 
-    return WithPath(meta_of, _quiet_paths(inputs))
+    return WithPath(meta_of, paths)
 
 
 class ModelFormat(str, Enum):
@@ -665,11 +666,12 @@ def predict(
                                 meta)
     elif resume or scheduler is not None:
         raise UsageError("--resume and --scheduler go with --engine dask")
-    check_writable(out, [*inputs, *_quiet_paths(inputs)] if inputs and out is not None else ())
+    walked = _quiet_paths(inputs or [])
+    check_writable(out, [*inputs, *walked] if inputs and out is not None else ())
     from edu_clf.report.progress import Progress
     from edu_clf.report.rows import doc_and_line, write_predictions
 
-    meta_of = _with_path(_meta_reader(meta, inputs or []), inputs or [])   # every row names its source file
+    meta_of = _with_path(_meta_reader(meta, walked), walked)   # every row names its source file
     trained = _labeler(model, trust_pickle, explain)
     if text is not None:
         predictions = iter(predict_items(trained, [text_item(text)], top_k=top_k, explain=explain))
@@ -729,10 +731,11 @@ def _predict_on_dask(inputs, text, out, format, model, trust_pickle, scheduler, 
     if explain and (model is None or model.suffix == ".npz"):   # as _labeler: explanations need the estimator
         from edu_clf.config import default_model_path
         model = default_model_path() if model is None else model.with_suffix(".skops")
+    walked = _quiet_paths(inputs)
     summary = predict_partitioned(inputs, out, model, scheduler=scheduler, jobs=jobs, partition_size=partition_size,
                                   resume=resume, skip_errors=skip_errors, top_k=top_k, explain=explain,
                                   chunk_size=chunk_size, output=partition_format, trust_pickle=trust_pickle,
-                                  render=JsonlRows(_with_path(_meta_reader(meta, inputs), inputs)), warn=warn)
+                                  render=JsonlRows(_with_path(_meta_reader(meta, walked), walked)), warn=warn)
     skipped = [Skipped(s["path"], s["reason"]) for s in summary.skipped]
     if summary.items == 0:
         no_items(inputs, skipped)
@@ -770,7 +773,8 @@ def report(
 
     from edu_clf.report.writers import check_writable
 
-    check_writable(out, [*inputs, *_quiet_paths(inputs)])
+    walked = _quiet_paths(inputs)
+    check_writable(out, [*inputs, *walked])
     cfg = load_report_config()
     n_explain = cfg.explain_terms if explain is None else explain
     trained = _labeler(model, trust_pickle, n_explain)
@@ -781,7 +785,7 @@ def report(
     if not any(d.predictions for d in labeled):
         no_items(inputs, skipped)
     # the header's accuracy note says what was measured, on what (report/corpus_view.accuracy_note)
-    page = render_report(labeled, load_label_schema(), cfg, meta_of=_with_path(_meta_reader(meta, inputs), inputs),
+    page = render_report(labeled, load_label_schema(), cfg, meta_of=_with_path(_meta_reader(meta, walked), walked),
                          metrics=trained.meta.metrics)   # each document shows its source file
     with open_output(out) as stream:
         stream.write(page)
@@ -836,7 +840,7 @@ def profile(
     check_writable(out, inputs) if out is not None else None
     schema = load_label_schema()
     skipped: list[Skipped] = []
-    meta_of = _meta_reader(meta, inputs)
+    meta_of = _meta_reader(meta, _quiet_paths(inputs))
     rows = profile_inputs(inputs, lambda: _labeler(model, trust_pickle, 0), meta_of,
                           skip_errors=skip_errors, skipped=skipped, warn=warn)
     rows = _some_or_fail(rows, inputs, skipped)
