@@ -557,7 +557,7 @@ def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, byte
              if it is not None]
     controls.warn()
     outer = []
-    for raw in (before.removeprefix(b"\xef\xbb\xbf"), after):
+    for raw in (before, after):
         try:   # the line before was checked with its chunk; a bad line after stops the next chunk, not this
             outer.append(item_of_line(raw, path, 0, RemovedControls(path)) if raw else None)  # counted there
         except EduClfError:

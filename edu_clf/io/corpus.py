@@ -249,7 +249,8 @@ def iter_items(path: str | Path) -> Iterator[Item]:
 
 def raw_lines(path: str, block: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes without the newline) of each line of a JSONL file, read as a stream a few MB
-    at a time: any file size, but only a regular file, and no line longer than [limits] max_input_bytes."""
+    at a time: any file size, but only a regular file, and no line longer than [limits] max_input_bytes.
+    A byte-order mark at the start is dropped."""
     from edu_clf.config import load_limits
     from edu_clf.io.limits import check_name, check_regular
 
@@ -269,6 +270,8 @@ def raw_lines(path: str, block: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
 
     with handle:
         number, pending, pending_size = 1, [], 0   # the pieces of a line not yet ended
+        if handle.peek(3)[:3] == b"\xef\xbb\xbf":   # a UTF-8 byte-order mark is no part of line 1
+            handle.read(3)
         while data := handle.read(block):
             if b"\n" not in data:
                 pending.append(data)
@@ -362,8 +365,6 @@ def _json_lines(path: str, errors: list[DataError], blank: list[bool]) -> Iterat
     """(line, record) of each parseable line of a JSONL file, read as a stream; lines that are not JSON
     (or not UTF-8) go to `errors`; blank[0] is False once a line is not blank."""
     for number, raw in raw_lines(path):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
         if not raw.strip():
             continue
         blank[0] = False
