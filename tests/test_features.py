@@ -44,6 +44,21 @@ def test_cue_features_shape_and_context_cues():
     assert dict(zip(names, X.toarray()[1]))["cue:no_heading"] == 1
 
 
+def test_neighbour_cues_have_no_edge_flags_and_older_models_keep_theirs():
+    """A cut-off copy's first and last items are not the document's: no "first / last item" columns.
+    A model fitted before carries them in feature_names_ and still gets them."""
+    records = [Record("已完成。", "", (), following="将推进。"), Record("将推进。", "", (), preceding="已完成。")]
+    cues = CueFeatures(load_cues().to_dict(), neighbours=True).fit([])
+    names = list(cues.get_feature_names_out())
+    assert "cue:following:plan" in names and not any("no_following" in n or "no_preceding" in n for n in names)
+    assert cues.transform(records).shape == (2, len(names))
+    assert dict(zip(names, cues.transform(records).toarray()[0]))["cue:following:plan"] > 0
+    older = CueFeatures(load_cues().to_dict(), neighbours=True).fit([])
+    older.feature_names_ = older.feature_names_ + ["no_preceding", "no_following"]
+    X = older.transform(records).toarray()
+    assert X.shape == (2, len(names) + 2) and list(X[:, -2]) == [1, 0] and list(X[:, -1]) == [0, 1]
+
+
 def test_to_records_accepts_items_dicts_and_strings(gold_items):
     item = gold_items[1]
     [from_item], [from_dict], [from_str] = to_records([item]), to_records([item.to_dict()]), to_records(["纯文本"])

@@ -38,9 +38,8 @@ class CueFeatures(CueTransform, TransformerMixin, BaseEstimator):
     def fit(self, X: Sequence[Record], y: Any = None) -> "CueFeatures":
         lex = self.lexicons or {}
         self.feature_names_ = self._names(lex)
-        if self.neighbours:
+        if self.neighbours:   # no "first / last item" flags: an excerpt's or a page's edges are not the document's
             self.feature_names_ += [f"{side}:{g}" for side in ("preceding", "following") for g in lex.get("text", {})]
-            self.feature_names_ += ["no_preceding", "no_following"]
         self.n_features_in_ = 1
         return self
 

@@ -398,7 +398,8 @@ class CueTransform:
         if getattr(self, "neighbours", False):
             for side in ("preceding", "following"):
                 blocks.append(np.log1p(_word_counts([getattr(r, side) for r in X], groups)) / 3.0)
-            blocks.append(np.column_stack([[not r.preceding for r in X], [not r.following for r in X]]).astype(float))
+            if "no_following" in self.feature_names_:   # models of before session 7 only: see CueFeatures.fit
+                blocks.append(np.column_stack([[not r.preceding for r in X], [not r.following for r in X]]).astype(float))
         return np.hstack(blocks)
 
     @staticmethod
