@@ -19,7 +19,7 @@ from edu_clf.io import FOLDER_SUFFIXES, iter_input_paths, read_report, report_ki
 from edu_clf.io.corpus import iter_items, read_items
 from edu_clf.segment import doc_id_for, segment_text
 from edu_clf.segment.prepare import prepare_text
-from edu_clf.records import Document, Item, LabeledDocument, Prediction, json_line, row_end
+from edu_clf.records import Document, Item, LabeledDocument, Prediction, json_bytes, json_line, row_end
 
 if TYPE_CHECKING:
     from edu_clf.model.trained import TrainedModel
@@ -534,13 +534,15 @@ MetaOf = Callable[[str, str, str], dict[str, Any]]
 
 
 class Rendered(NamedTuple):
-    """A chunk's JSON lines, made where it was labeled: `text` is every finished line; `head`, the rows
-    (without their closing brace) of a document begun in the chunk before, which end as that
-    document's rows did (`tail` of the chunk before: (doc_id, the end of its rows))."""
+    """A chunk's JSON lines as UTF-8 bytes, made where they were labeled: `text` is every finished line;
+    `head`, the rows (without their closing brace) of a document begun in the chunk before, which end as
+    that document's rows did (`tail` of the chunk before: (doc_id, the end of its rows)). Bytes, because
+    they are written as they are: a str would be decoded here, pickled at four bytes a character and
+    encoded again by the writer (about a tenth of a 100,000-item run)."""
 
-    head: tuple[str, list[str]] | None
-    text: str
-    tail: tuple[str, str] | None
+    head: tuple[str, list[bytes]] | None
+    text: bytes
+    tail: tuple[str, bytes] | None
 
 
 def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, bytes], top_k: int = 1,
@@ -576,13 +578,13 @@ def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, byte
     head = None
     if runs and outer[0] is not None and runs[0][0] == outer[0].doc_id:   # the document goes on from before
         doc_id, rows = runs.pop(0)
-        head = (doc_id, [json_line(p.to_dict())[:-2] for p in rows])
+        head = (doc_id, [json_bytes(p.to_dict())[:-2] for p in rows])
     text, tail = [], None
     for doc_id, rows in runs:
-        end = row_end(meta_of(doc_id, rows[0].title, rows[0].text) if meta_of is not None else {})
-        text.extend(json_line(p.to_dict())[:-2] + end for p in rows)
+        end = row_end(meta_of(doc_id, rows[0].title, rows[0].text) if meta_of is not None else {}).encode()
+        text.extend(json_bytes(p.to_dict())[:-2] + end for p in rows)
         tail = (doc_id, end)
-    return Rendered(head, "".join(text), tail)
+    return Rendered(head, b"".join(text), tail)
 
 
 def _label_lines(task: tuple[str, tuple[int, list[bytes], bytes, bytes]]) -> Any:
@@ -596,7 +598,7 @@ def predict_jsonl(model: Any, paths: Sequence[str], jobs: int = 1, chunk_size: i
 
     Each chunk is parsed, checked and labeled in one go, in this process or, with `jobs` > 1, by
     worker processes, one chunk per worker in flight; an invalid line stops the run at its chunk, after
-    the rows of the chunks before. With `render`, what comes is the text of finished JSON lines (a
+    the rows of the chunks before. With `render`, what comes is finished JSON lines as UTF-8 bytes (a
     chunk at a time), each row ending with meta_of(doc_id, title, text of the document's first item
     in its chunk) — the metadata a document's first item gives, as long as a document's items are
     consecutive lines.
@@ -612,8 +614,8 @@ def predict_jsonl(model: Any, paths: Sequence[str], jobs: int = 1, chunk_size: i
                 return
             if result.head is not None:
                 doc_id, rows = result.head
-                end = tail[1] if tail is not None and tail[0] == doc_id else row_end({})
-                yield "".join(row + end for row in rows)
+                end = tail[1] if tail is not None and tail[0] == doc_id else row_end({}).encode()
+                yield b"".join(row + end for row in rows)
             if result.tail is not None:   # a chunk of one document's rows only, or of blank lines, keeps it
                 tail = result.tail
             if result.text:

@@ -146,6 +146,11 @@ def json_line(record: dict[str, Any]) -> str:
     return orjson.dumps(record, option=_LINE_OPTIONS).decode()
 
 
+def json_bytes(record: dict[str, Any]) -> bytes:
+    """json_line's line as UTF-8 bytes: what workers hand on to be written as it is (no decode, no encode)."""
+    return orjson.dumps(record, option=_LINE_OPTIONS)
+
+
 def row_end(extra: dict[str, Any]) -> str:
     """What ends a JSON line made by json_line and cut before its closing brace (`json_line(r)[:-2]`):
     the `extra` fields (the report's metadata), then the brace and the newline."""

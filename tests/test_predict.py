@@ -88,14 +88,14 @@ def test_jsonl_chunks_label_as_the_whole_file_does(seed_model, gold_items, tmp_p
     path = _items_file(tmp_path, items)
     for size, jobs in ((1, 1), (7, 1), (10_000, 1), (13, 2)):
         assert list(predict_jsonl(seed_model, [path], jobs=jobs, chunk_size=size)) == batch, (size, jobs)
-    lines = "".join(predict_jsonl(seed_model, [path], jobs=2, chunk_size=50, render=True))
+    lines = b"".join(predict_jsonl(seed_model, [path], jobs=2, chunk_size=50, render=True)).decode()
     assert lines == "".join(json_line(p.to_dict()) for p in batch)
     first = {}
     for p in batch:
         first.setdefault(p.doc_id, p.text[:6])
     for size, jobs in ((7, 1), (13, 2)):   # every row ends with its document's metadata, across the cuts too
-        rendered = "".join(predict_jsonl(seed_model, [path], jobs=jobs, chunk_size=size, render=True,
-                                         meta_of=lambda doc_id, title, text: {"first": text[:6]}))
+        rendered = b"".join(predict_jsonl(seed_model, [path], jobs=jobs, chunk_size=size, render=True,
+                                          meta_of=lambda doc_id, title, text: {"first": text[:6]})).decode()
         assert rendered == "".join(json_line({**p.to_dict(), "first": first[p.doc_id]}) for p in batch)
 
 
@@ -140,6 +140,6 @@ def test_a_chunk_of_blank_lines_keeps_the_documents_metadata(seed_model, gold_it
     path.write_text("\n".join(lines[:3] + [""] * 5 + lines[3:]) + "\n", encoding="utf-8")
     batch = predict_items(seed_model, items)
     for size in (1, 2, 3):
-        rendered = "".join(predict_jsonl(seed_model, [str(path)], chunk_size=size, render=True,
-                                         meta_of=lambda doc_id, title, text: {"first": text[:6]}))
+        rendered = b"".join(predict_jsonl(seed_model, [str(path)], chunk_size=size, render=True,
+                                          meta_of=lambda doc_id, title, text: {"first": text[:6]})).decode()
         assert rendered == "".join(json_line({**p.to_dict(), "first": items[0].text[:6]}) for p in batch), size

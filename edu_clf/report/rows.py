@@ -135,7 +135,7 @@ def write_predictions(predictions: Iterable[Any], stream: IO[str], format: str, 
                       meta_columns: Sequence[str] = (), names: str = "id", excel: bool = False,
                       progress: Any = None, raw_csv: bool = False) -> int:
     """Write predictions as table / jsonl / csv: Prediction objects, or for jsonl `doc_and_line` tuples
-    and finished lines (str) made by workers.
+    and finished lines (UTF-8 bytes) made by workers.
 
     Returns the number written. Each row is written as it comes, so output streams.
     """
@@ -154,9 +154,9 @@ def write_predictions(predictions: Iterable[Any], stream: IO[str], format: str, 
     elif format == "jsonl":
         lines = JsonlWriter(stream)
         for p in predictions:
-            if isinstance(p, str):   # finished lines, made by pipeline.predict_jsonl with the metadata
-                stream.write(p)
-                rows = p.count("\n")
+            if isinstance(p, bytes):   # finished lines, made by pipeline.predict_jsonl with the metadata
+                write_bytes(stream, p)
+                rows = p.count(b"\n")
                 count += rows
                 if progress is not None:
                     progress.advance(rows)
@@ -184,6 +184,16 @@ def write_predictions(predictions: Iterable[Any], stream: IO[str], format: str, 
     return count
 
 
+def write_bytes(stream: IO[str], data: bytes) -> None:
+    """UTF-8 bytes onto a text stream: to its binary buffer as they are, when it has one."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:   # a StringIO, say
+        stream.write(data.decode())
+        return
+    stream.flush()   # what was written as text goes first
+    buffer.write(data)
+
+
 def _fit(value: str, width: int) -> str:
     """`value` on one line in at most `width` columns, with … when cut."""
     text = clip(value, max(width, 1))
@@ -192,5 +202,5 @@ def _fit(value: str, width: int) -> str:
     return clip(value, max(width - 1, 0)).rstrip("…") + "…" if width > 1 else ""
 
 
-__all__ = ["BASE_COLUMNS", "PredictionTable", "csv_columns", "csv_row", "doc_and_line", "prediction_row",
+__all__ = ["BASE_COLUMNS", "PredictionTable", "csv_columns", "csv_row", "doc_and_line", "prediction_row", "write_bytes",
            "with_meta", "write_predictions"]
