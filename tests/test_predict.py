@@ -143,3 +143,19 @@ def test_a_chunk_of_blank_lines_keeps_the_documents_metadata(seed_model, gold_it
         rendered = b"".join(predict_jsonl(seed_model, [str(path)], chunk_size=size, render=True,
                                           meta_of=lambda doc_id, title, text: {"first": text[:6]})).decode()
         assert rendered == "".join(json_line({**p.to_dict(), "first": items[0].text[:6]}) for p in batch), size
+
+
+def test_finished_lines_are_written_as_bytes_after_what_came_before():
+    """Workers' bytes go to the stream's binary buffer, after its buffered text; a StringIO gets text."""
+    import io
+    from edu_clf.report.rows import write_bytes
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    stream.write("表头\n")
+    write_bytes(stream, '{"text":"已完成"}\n'.encode())
+    stream.write("尾\n")
+    stream.flush()
+    assert raw.getvalue().decode() == '表头\n{"text":"已完成"}\n尾\n'
+    plain = io.StringIO()
+    write_bytes(plain, '{"text":"将推进"}\n'.encode())
+    assert plain.getvalue() == '{"text":"将推进"}\n'
