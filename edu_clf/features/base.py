@@ -27,29 +27,30 @@ def to_records(X: Sequence[Any]) -> list[Record]:
     """Accept Items, guide-format dicts, Records or plain strings (text only)."""
     if isinstance(X, Records):  # every block of the feature union converts its input
         return X
-    out = Records()
+    parts: list[tuple[str, str, tuple[str, ...]]] = []
     docs: list[str | None] = []
     for x in X:
         if isinstance(x, Record):
-            out.append(x)
+            parts.append(x)
             docs.append(None)
         elif isinstance(x, str):
-            out.append(Record(x, "", ()))
+            parts.append((x, "", ()))
             docs.append(None)
         elif isinstance(x, dict):
-            out.append(Record(x.get("text", ""), x.get("title", "") or "", tuple(x.get("headings") or ())))
+            parts.append((x.get("text", ""), x.get("title", "") or "", tuple(x.get("headings") or ())))
             docs.append(x.get("doc_id"))
         else:
-            out.append(Record(x.text, x.title or "", tuple(x.headings or ())))
+            parts.append((x.text, x.title or "", tuple(x.headings or ())))
             docs.append(getattr(x, "doc_id", None))
-    for i in range(len(out)):
+    out, last = Records(), len(parts) - 1
+    for i, part in enumerate(parts):   # neighbours: the items before and after, within the same document
         doc = docs[i]
         if doc is None:
+            out.append(part if isinstance(part, Record) else Record(*part))
             continue
-        before = out[i - 1].text if i > 0 and docs[i - 1] == doc else ""
-        after = out[i + 1].text if i + 1 < len(out) and docs[i + 1] == doc else ""
-        if before or after:
-            out[i] = out[i]._replace(preceding=before, following=after)
+        before = parts[i - 1][0] if i > 0 and docs[i - 1] == doc else ""
+        after = parts[i + 1][0] if i < last and docs[i + 1] == doc else ""
+        out.append(Record(part[0], part[1], part[2], before, after))
     return out
 
 
