@@ -41,22 +41,29 @@ def test_cue_features_shape_and_context_cues():
     assert X.shape == (2, len(names))
     row = dict(zip(names, X.toarray()[0]))
     assert row["cue:nearest_heading:problem"] == 1 and row["cue:title:plan"] == 1 and row["cue:text:plan"] > 0
-    assert dict(zip(names, X.toarray()[1]))["cue:no_heading"] == 1
+    assert not any(n in names for n in ("cue:no_heading", "cue:no_title"))   # see the next test
 
 
-def test_neighbour_cues_have_no_edge_flags_and_older_models_keep_theirs():
-    """A cut-off copy's first and last items are not the document's: no "first / last item" columns.
-    A model fitted before carries them in feature_names_ and still gets them."""
-    records = [Record("已完成。", "", (), following="将推进。"), Record("将推进。", "", (), preceding="已完成。")]
+def test_cues_have_no_missing_context_or_edge_flags_and_older_models_keep_theirs():
+    """No "no title / no heading" flags (in training, context is missing only where dropout took all
+    of it) and no "first / last item" flags (a cut-off copy's edges are not the document's). A model
+    fitted before carries them in feature_names_ and still gets them, in their old places."""
+    records = [Record("已完成。", "", (), following="将推进。"), Record("将推进。", "某县计划", (), preceding="已完成。")]
     cues = CueFeatures(load_cues().to_dict(), neighbours=True).fit([])
     names = list(cues.get_feature_names_out())
-    assert "cue:following:plan" in names and not any("no_following" in n or "no_preceding" in n for n in names)
-    assert cues.transform(records).shape == (2, len(names))
-    assert dict(zip(names, cues.transform(records).toarray()[0]))["cue:following:plan"] > 0
+    assert "cue:following:plan" in names and "cue:text_length" in names
+    assert not any(flag in n for n in names for flag in ("no_following", "no_preceding", "no_title", "no_heading"))
+    X = cues.transform(records).toarray()
+    assert X.shape == (2, len(names)) and dict(zip(names, X[0]))["cue:following:plan"] > 0
     older = CueFeatures(load_cues().to_dict(), neighbours=True).fit([])
-    older.feature_names_ = older.feature_names_ + ["no_preceding", "no_following"]
-    X = older.transform(records).toarray()
-    assert X.shape == (2, len(names) + 2) and list(X[:, -2]) == [1, 0] and list(X[:, -1]) == [0, 1]
+    at = older.feature_names_.index("text_length")
+    older.feature_names_ = (older.feature_names_[:at] + ["no_heading", "no_title"] + older.feature_names_[at:]
+                            + ["no_preceding", "no_following"])
+    old = older.transform(records).toarray()
+    assert old.shape == (2, len(names) + 4)
+    assert list(old[:, at]) == [1, 1] and list(old[:, at + 1]) == [1, 0]           # no heading; no title
+    assert list(old[:, -2]) == [1, 0] and list(old[:, -1]) == [0, 1]               # first; last
+    assert np.array_equal(np.delete(old, [at, at + 1, old.shape[1] - 2, old.shape[1] - 1], axis=1), X)
 
 
 def test_to_records_accepts_items_dicts_and_strings(gold_items):

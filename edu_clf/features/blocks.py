@@ -38,7 +38,11 @@ class CueFeatures(CueTransform, TransformerMixin, BaseEstimator):
     def fit(self, X: Sequence[Record], y: Any = None) -> "CueFeatures":
         lex = self.lexicons or {}
         self.feature_names_ = self._names(lex)
-        if self.neighbours:   # no "first / last item" flags: an excerpt's or a page's edges are not the document's
+        # No "has no title / no heading" flags, and no "first / last item" flags: in training, context is
+        # missing only where dropout removed all of it, so the flags learned that prior and misled on a
+        # page 2 (headings, no title); an excerpt's or a page's edges are not the document's
+        # (bench/results/robustness-session7-*.txt). Models fitted before keep theirs (CueTransform.dense).
+        if self.neighbours:
             self.feature_names_ += [f"{side}:{g}" for side in ("preceding", "following") for g in lex.get("text", {})]
         self.n_features_in_ = 1
         return self

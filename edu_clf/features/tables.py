@@ -378,7 +378,7 @@ class CueTransform:
             names += [f"nearest_heading:{group}", f"any_heading:{group}"]
         names += [f"title:{g}" for g in lex.get("title", {})]
         names += [f"text:{g}" for g in lex.get("text", {})]
-        names += ["no_heading", "no_title", "text_length"]
+        names += ["text_length"]
         return names
 
     def dense(self, X: Sequence[Record]) -> np.ndarray:
@@ -390,10 +390,14 @@ class CueTransform:
         texts = [r.text for r in X]
         counts = _word_counts(texts, groups)
         text = np.log1p(counts) / 3.0
-        tail = np.empty((len(X), 3), dtype=np.float64)
-        tail[:, 0] = np.fromiter((not r.headings for r in X), dtype=bool, count=len(X))
-        tail[:, 1] = np.fromiter((not r.title for r in X), dtype=bool, count=len(X))
-        tail[:, 2] = np.minimum(np.fromiter(map(len, texts), dtype=np.float64, count=len(X)), 1000.0) / 1000.0
+        length = np.minimum(np.fromiter(map(len, texts), dtype=np.float64, count=len(X)), 1000.0) / 1000.0
+        if "no_title" in self.feature_names_:   # models of before session 7 only: see CueFeatures.fit
+            tail = np.empty((len(X), 3), dtype=np.float64)
+            tail[:, 0] = np.fromiter((not r.headings for r in X), dtype=bool, count=len(X))
+            tail[:, 1] = np.fromiter((not r.title for r in X), dtype=bool, count=len(X))
+            tail[:, 2] = length
+        else:
+            tail = length[:, None]
         blocks = [context, text, tail]
         if getattr(self, "neighbours", False):
             for side in ("preceding", "following"):
