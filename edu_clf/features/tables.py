@@ -388,8 +388,14 @@ class CueTransform:
         context = self._context_columns(X, lex)
         groups = list(lex.get("text", {}).values())
         texts = [r.text for r in X]
-        counts = _word_counts(texts, groups)
-        text = np.log1p(counts) / 3.0
+        neighbours = getattr(self, "neighbours", False)
+        # a neighbour's text is another item's own: each distinct text is counted once
+        where: dict[str, int] = {}
+        rows = {side: np.fromiter((where.setdefault(t, len(where)) for t in column), dtype=np.int64, count=len(X))
+                for side, column in (("text", texts), *((side, [getattr(r, side) for r in X])
+                                                        for side in ("preceding", "following") if neighbours))}
+        logs = np.log1p(_word_counts(list(where), groups)) / 3.0
+        text = logs[rows["text"]]
         length = np.minimum(np.fromiter(map(len, texts), dtype=np.float64, count=len(X)), 1000.0) / 1000.0
         if "no_title" in self.feature_names_:   # models of before session 7 only: see CueFeatures.fit
             tail = np.empty((len(X), 3), dtype=np.float64)
@@ -399,9 +405,8 @@ class CueTransform:
         else:
             tail = length[:, None]
         blocks = [context, text, tail]
-        if getattr(self, "neighbours", False):
-            for side in ("preceding", "following"):
-                blocks.append(np.log1p(_word_counts([getattr(r, side) for r in X], groups)) / 3.0)
+        if neighbours:
+            blocks += [logs[rows["preceding"]], logs[rows["following"]]]
             if "no_following" in self.feature_names_:   # models of before session 7 only: see CueFeatures.fit
                 blocks.append(np.column_stack([[not r.preceding for r in X], [not r.following for r in X]]).astype(float))
         return np.hstack(blocks)
