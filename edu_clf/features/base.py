@@ -1,6 +1,7 @@
 """What the features see of an item (Record) and the analyzers shared by the feature blocks."""
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -60,12 +61,17 @@ def normalized(records: Sequence[Record]) -> "Records":
     A neighbour's text is an item's own text too: each distinct text is normalized once, all of them
     in one batch."""
     from edu_clf.normalize import normalize_context, normalize_texts
-    distinct = list(dict.fromkeys(t for r in records for t in (r.text, r.preceding, r.following)))
+    distinct = list(dict.fromkeys(chain([r.text for r in records], [r.preceding for r in records],
+                                        [r.following for r in records])))
     done = dict(zip(distinct, normalize_texts(distinct)))
+    contexts: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}   # a section's items share one
     out = Records()
-    for r in records:
-        out.append(Record(done[r.text], normalize_context(r.title) if r.title else "",
-                          tuple(map(normalize_context, r.headings)), done[r.preceding], done[r.following]))
+    for text, title, headings, preceding, following in records:
+        context = contexts.get((title, headings))
+        if context is None:
+            context = contexts[title, headings] = (normalize_context(title) if title else "",
+                                                   tuple(map(normalize_context, headings)))
+        out.append(Record(done[text], context[0], context[1], done[preceding], done[following]))
     return out
 
 
