@@ -151,3 +151,22 @@ def test_evaluate_plot_writes_a_png(runner, model_path, tmp_path):
     result = run(runner, "-q", "evaluate", GOLD, "--model", model_path, "--plot", out)
     assert result.exit_code == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_the_command_keeps_openblas_to_one_thread_unless_the_user_says_otherwise():
+    """OpenBLAS's helper threads only spin in edu-clf (no dense linear algebra): one thread, set
+    before numpy is imported; a user's own OPENBLAS_NUM_THREADS is kept."""
+    import os
+    import subprocess
+    import sys
+    code = ("import edu_clf.cli, numpy, threadpoolctl; "
+            "print(*{i['num_threads'] for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas'})")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    if not out.stdout.split():
+        import pytest
+        pytest.skip("this numpy does not run on OpenBLAS")
+    assert out.stdout.split() == ["1"]   # the pool numpy's OpenBLAS runs, not just the variable
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "OPENBLAS_NUM_THREADS": "2"},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2"]
