@@ -389,11 +389,13 @@ class CueTransform:
         groups = list(lex.get("text", {}).values())
         texts = [r.text for r in X]
         neighbours = getattr(self, "neighbours", False)
+        columns = {"text": texts}
+        if neighbours:
+            columns.update(preceding=[r.preceding for r in X], following=[r.following for r in X])
         # a neighbour's text is another item's own: each distinct text is counted once
         where: dict[str, int] = {}
         rows = {side: np.fromiter((where.setdefault(t, len(where)) for t in column), dtype=np.int64, count=len(X))
-                for side, column in (("text", texts), *((side, [getattr(r, side) for r in X])
-                                                        for side in ("preceding", "following") if neighbours))}
+                for side, column in columns.items()}
         logs = np.log1p(_word_counts(list(where), groups)) / 3.0
         text = logs[rows["text"]]
         length = np.minimum(np.fromiter(map(len, texts), dtype=np.float64, count=len(X)), 1000.0) / 1000.0
