@@ -105,6 +105,12 @@ def macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.mean(scores))
 
 
+def same_items(clean, viewed) -> list[tuple[int, int]]:
+    """(index in the view, index in the clean view) of each item the view holds, matched by (doc_id, item)."""
+    where = {(it.doc_id, it.item): i for i, it in enumerate(clean.items)}
+    return [(k, where[(it.doc_id, it.item)]) for k, it in enumerate(viewed.items) if (it.doc_id, it.item) in where]
+
+
 def delta_interval(evals: dict, part: str, view: str, rounds: int = 1000, seed: int = 0) -> tuple[float, float] | None:
     """90% interval of "Δ same" (the view's kind macro-F1 minus the clean view's on the same items),
     resampling the held-out groups with replacement: documents for the seeds, writers for the written
@@ -112,8 +118,7 @@ def delta_interval(evals: dict, part: str, view: str, rounds: int = 1000, seed: 
     clean, viewed = evals.get((part, "clean")), evals.get((part, view))
     if clean is None or viewed is None or view == "clean":
         return None
-    where = {(it.doc_id, it.item): i for i, it in enumerate(clean.items)}
-    pairs = [(k, where[(it.doc_id, it.item)]) for k, it in enumerate(viewed.items) if (it.doc_id, it.item) in where]
+    pairs = same_items(clean, viewed)
     if not pairs:
         return None
     groups: dict[str, list[tuple[int, int]]] = {}
@@ -139,8 +144,7 @@ def _clean_on_same_items(evals: dict, part: str, view: str) -> float | None:
     clean, viewed = evals.get((part, "clean")), evals.get((part, view))
     if clean is None or viewed is None:
         return None
-    where = {(it.doc_id, it.item): i for i, it in enumerate(clean.items)}
-    index = [where[(it.doc_id, it.item)] for it in viewed.items if (it.doc_id, it.item) in where]
+    index = [i for _, i in same_items(clean, viewed)]
     if not index:
         return None
     return evaluate_predictions([clean.items[i] for i in index], clean.predicted[index]).tasks["kind"].macro_f1
