@@ -306,6 +306,8 @@ class ModelConfig:
     topic_tol: float | None = None   # stopping tolerance of the topic head (None: tol)
     calibration: str = "none"        # "temperature": each head's scores scaled on grouped out-of-fold scores
     calibration_folds: int = 2
+    sequence: tuple[str, ...] = ()   # tasks whose scores also read the items before and after (a second stage)
+    sequence_C: float = 1.0          # inverse regularization of that stage
 
 
 @dataclass(frozen=True)
@@ -393,7 +395,7 @@ RANGES: dict[tuple[str, str], tuple[float, bool, float | None]] = {
     ("features", "min_df"): (1, True, None), ("features", "max_df"): (0, False, 1.0),
     ("features", "context_weight"): (0, True, None), ("features", "cue_weight"): (0, True, None),
     ("model", "C"): (0, False, None), ("model", "max_iter"): (1, True, None), ("model", "tol"): (0, False, None),
-    ("model", "topic_tol"): (0, False, None),
+    ("model", "topic_tol"): (0, False, None), ("model", "sequence_C"): (0, False, None),
 }
 
 
@@ -443,6 +445,9 @@ def train_config_from_dict(raw: dict[str, Any]) -> TrainConfig:
         raise ConfigError(f"model.calibration={config.model.calibration!r}; allowed: none, temperature")
     if config.model.calibration_folds < 2:
         raise ConfigError(f"model.calibration_folds={config.model.calibration_folds}; must be at least 2")
+    bad = [t for t in config.model.sequence if t not in ("kind", "topic")]
+    if bad:
+        raise ConfigError(f"model.sequence names {bad}; allowed: kind, topic")
     f = config.features
     if not 0.0 <= f.context_dropout <= 1.0:
         raise ConfigError(f"features.context_dropout={f.context_dropout}; must be between 0 and 1")

@@ -35,10 +35,10 @@ def load_predictor(path: str | Path | None = None, trust_pickle: bool = False) -
 
 
 def predict_items(model: "TrainedModel", items: Sequence[Any], top_k: int = 1, explain: int = 0,
-                  records: Sequence[Any] | None = None) -> list[Prediction]:
+                  records: Sequence[Any] | None = None, first: int = 0) -> list[Prediction]:
     """edu_clf.runtime.predict.predict_items, imported on first use (reading and segmenting need no model)."""
     from edu_clf.runtime.predict import predict_items as label
-    return label(model, items, top_k=top_k, explain=explain, records=records)
+    return label(model, items, top_k=top_k, explain=explain, records=records, first=first)
 
 
 def predict_report(model: "TrainedModel", path: str | Path, top_k: int = 1) -> list[Prediction]:
@@ -512,22 +512,39 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
                 yield from predictions
 
 
-def line_chunks(path: str, size: int) -> Iterator[tuple[int, list[bytes], bytes, bytes]]:
-    """The raw lines of a JSONL file in chunks of `size`: (first line number, lines, the non-blank line
-    before the chunk, the non-blank line after it). The two outer lines give the chunk's first and
-    last items their neighbours, so a chunk may split a document and label it as the whole file would."""
+OUTER_LINES = 2   # an item's scores read its neighbours (cues, the sequence stage), whose own read theirs
+
+
+def line_chunks(path: str, size: int) -> Iterator[tuple[int, list[bytes], tuple[bytes, ...], tuple[bytes, ...]]]:
+    """The raw lines of a JSONL file in chunks of `size`: (first line number, lines, the last OUTER_LINES
+    non-blank lines before the chunk, the first OUTER_LINES after it). The outer lines give the chunk's
+    first and last items their neighbours, and those neighbours theirs, so a chunk may split a document
+    and label it as the whole file would. A chunk is handed on once the lines after it are read."""
+    from collections import deque
+
     from edu_clf.io.corpus import raw_lines
 
-    lines = raw_lines(path)
-    before, chunk, first = b"", [], 1
-    for number, raw in lines:
-        if len(chunk) == size and raw.strip():
-            yield first, chunk, before, raw
-            before = next((line for line in reversed(chunk) if line.strip()), before)
-            chunk, first = [], number
+    before: tuple[bytes, ...] = ()
+    waiting: deque[tuple[int, list[bytes], tuple[bytes, ...], list[bytes]]] = deque()
+    chunk: list[bytes] = []
+    first = 1
+    for number, raw in raw_lines(path):
+        if raw.strip():
+            if len(chunk) >= size:   # (a chunk that filled up on a blank line closes at the next line)
+                waiting.append((first, chunk, before, []))
+                before = tuple([line for line in (*before, *chunk) if line.strip()][-OUTER_LINES:])
+                chunk, first = [], number
+            for _, _, _, after in waiting:
+                if len(after) < OUTER_LINES:
+                    after.append(raw)
+            while waiting and len(waiting[0][3]) == OUTER_LINES:
+                done = waiting.popleft()
+                yield done[0], done[1], done[2], tuple(done[3])
         chunk.append(raw)
     if chunk:
-        yield first, chunk, before, b""
+        waiting.append((first, chunk, before, []))
+    for done in waiting:
+        yield done[0], done[1], done[2], tuple(done[3])
 
 
 MetaOf = Callable[[str, str, str], dict[str, Any]]
@@ -545,7 +562,7 @@ class Rendered(NamedTuple):
     tail: tuple[str, bytes] | None
 
 
-def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, bytes], top_k: int = 1,
+def label_lines(model: Any, path: str, task: tuple[int, list[bytes], tuple[bytes, ...], tuple[bytes, ...]], top_k: int = 1,
                 explain: int = 0, render: bool = False, meta_of: MetaOf | None = None) -> Any:
     """Parse and label one chunk of line_chunks: its Predictions, or with `render` its JSON lines
     (Rendered), each row ending with its document's metadata, meta_of(doc_id, title, first text)."""
@@ -558,16 +575,20 @@ def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, byte
     items = [it for it in (item_of_line(raw, path, first + i, controls) for i, raw in enumerate(lines))
              if it is not None]
     controls.warn()
-    outer = []
-    for raw in (before, after):
-        try:   # the line before was checked with its chunk; a bad line after stops the next chunk, not this
-            outer.append(item_of_line(raw, path, 0, RemovedControls(path)) if raw else None)  # counted there
-        except EduClfError:
-            outer.append(None)
-    records = to_records([it for it in (outer[0], *items, outer[1]) if it is not None])
-    start = 1 if outer[0] is not None else 0
-    predictions = predict_items(model, items, top_k=top_k, explain=explain,
-                                records=Records(records[start:start + len(items)]))
+    outer: list[list[Item]] = []
+    for side in (before, after):
+        got: list[Item] = []
+        for raw in side:   # (their control characters are counted with their own chunk)
+            try:
+                got.append(item_of_line(raw, path, 0, RemovedControls(path)))
+            except EduClfError:   # it stops its own chunk; here only the lines on this chunk's side of it count
+                if side is after:
+                    break
+                got = []
+        outer.append(got)
+    records = to_records([*outer[0], *items, *outer[1]])
+    predictions = predict_items(model, items, top_k=top_k, explain=explain, records=Records(records),
+                                first=len(outer[0]))
     if not render:
         return predictions
     runs: list[tuple[str, list[Prediction]]] = []
@@ -576,7 +597,7 @@ def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, byte
             runs.append((p.doc_id, []))
         runs[-1][1].append(p)
     head = None
-    if runs and outer[0] is not None and runs[0][0] == outer[0].doc_id:   # the document goes on from before
+    if runs and outer[0] and runs[0][0] == outer[0][-1].doc_id:   # the document goes on from before
         doc_id, rows = runs.pop(0)
         head = (doc_id, [json_bytes(p.to_dict())[:-2] for p in rows])
     text, tail = [], None
@@ -587,7 +608,7 @@ def label_lines(model: Any, path: str, task: tuple[int, list[bytes], bytes, byte
     return Rendered(head, b"".join(text), tail)
 
 
-def _label_lines(task: tuple[str, tuple[int, list[bytes], bytes, bytes]]) -> Any:
+def _label_lines(task: tuple[str, tuple[int, list[bytes], tuple[bytes, ...], tuple[bytes, ...]]]) -> Any:
     return label_lines(_WORKER["model"], task[0], task[1], _WORKER["top_k"], _WORKER["explain"],
                        _WORKER["render"] is not None, _WORKER["meta_of"])
 

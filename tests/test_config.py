@@ -24,7 +24,7 @@ def test_overrides_are_typed():
 
 @pytest.mark.parametrize("override, message", [
     ("model.Cx=1", "unknown key"), ("model.classifier=tree", "classifier"), ("noequals", "key=value"),
-    ("tokenizer.backend=pkuseg", "backend"),
+    ("tokenizer.backend=pkuseg", "backend"), ('model.sequence=["kind","tone"]', "model.sequence"),
 ])
 def test_bad_overrides_are_refused(override, message):
     with pytest.raises(ConfigError) as err:

@@ -119,3 +119,21 @@ def test_context_cues_equal_plain_in_on_gold(gold_items, inner_loops):
     n = 2 * len(lex["heading"]) + len(lex["title"])
     got = CueFeatures(lex).fit([]).transform(gold_items).toarray()[:, :n]
     assert np.array_equal(got, reference_context_columns(to_records(gold_items), lex))
+
+
+def test_neighbour_rows_link_adjacent_items_of_one_document_only(gold_items):
+    from edu_clf.features.base import neighbour_rows
+    doc = [it for it in gold_items if it.doc_id == gold_items[0].doc_id][:3]
+    other = next(it for it in gold_items if it.doc_id != gold_items[0].doc_id)
+    before, after = neighbour_rows(to_records(doc + [other]))
+    assert before.tolist() == [-1, 0, 1, -1] and after.tolist() == [1, 2, -1, -1]
+    before, after = neighbour_rows(to_records(["一", "二"]))            # plain strings have no document
+    assert before.tolist() == [-1, -1] and after.tolist() == [-1, -1]
+    assert [a.tolist() for a in neighbour_rows(to_records(doc)[1:2])] == [[-1], [-1]]   # texts, but no rows
+
+
+def test_section_mates_are_neighbours_under_the_same_headings():
+    from edu_clf.features.base import section_mates
+    records = [Record("a", "", ("一、",)), Record("b", "", ("一、",)), Record("c", "", ("二、",)), Record("d", "", ())]
+    assert section_mates(records, np.array([-1, 0, 1, 2])).tolist() == [False, True, False, False]
+    assert section_mates([Record("a", "", ()), Record("b", "", ())], np.array([1, 0])).tolist() == [True, True]

@@ -79,7 +79,7 @@ def test_the_kernel_scorer_gives_scikit_learns_probabilities_exactly(seed_model,
     est = seed_model.estimator
     fast = est.predict_proba(gold_items)
     assert est._scorer() is not None   # the default heads are multinomial: the C path ran
-    reference = est.predict_proba_matrix(est.transform(gold_items))
+    reference = est.predict_proba_matrix(est.transform(gold_items), gold_items)
     assert all(np.array_equal(a, b) for a, b in zip(fast, reference))
     assert b"_scorer_cache" not in pickle.dumps(est)   # a cache, never saved in model files
 
@@ -103,3 +103,44 @@ def test_context_dropout_copies_do_not_change_the_vocabulary(gold_items):
     # the copies without context do change the heads: an item alone leans on its text
     lone = [it.text for it in gold_items[:20]]
     assert not np.allclose(plain.predict_proba(lone)[0], dropped.predict_proba(lone)[0])
+
+
+def test_sequence_proba_is_the_fitted_regressions_predict_proba():
+    """The runtime's sequence stage is scikit-learn's multinomial predict_proba over sequence_features:
+    an item's own log-probabilities, then each neighbour's probabilities, in one place where it sits
+    under the same headings and in another where it does not (zeros where there is none)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from edu_clf.features import Record, Records
+    from edu_clf.runtime import sequence_features, sequence_proba
+    texts = [f"第{i}项" for i in range(60)]
+    records = Records()
+    for i in range(60):   # two documents of 30 items; the first's items under 一、 (0-14) and 二、 (15-29)
+        start, end = (0, 30) if i < 30 else (30, 60)
+        records.append(Record(texts[i], "", ("一、",) if i < 15 else ("二、",) if i < 30 else (),
+                              texts[i - 1] if i > start else "", texts[i + 1] if i + 1 < end else ""))
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(3), size=60)
+    X = sequence_features(proba, records)
+    assert X.shape == (60, 15) and np.allclose(X[:, :3], np.log(proba))
+    assert np.array_equal(X[5, 3:6], proba[4]) and not X[5, 6:9].any()        # before it, same section
+    assert np.array_equal(X[15, 6:9], proba[14]) and not X[15, 3:6].any()      # before it, another section
+    assert np.array_equal(X[5, 9:12], proba[6]) and np.array_equal(X[14, 12:15], proba[15])
+    assert not X[0, 3:9].any() and not X[30, 3:9].any() and not X[29, 9:].any() and not X[59, 9:].any()
+    stage = LogisticRegression(C=1.0, max_iter=1000).fit(X, rng.choice(["a", "b", "c"], size=60))
+    np.testing.assert_allclose(sequence_proba(proba, records, stage.coef_, stage.intercept_),
+                               stage.predict_proba(X), rtol=0, atol=1e-12)
+
+
+def test_kind_scores_read_the_neighbours_and_topic_scores_do_not(seed_model, gold_items):
+    """configs/default.toml gives the kind head a sequence stage: an item scored with the items around it
+    differs from the same record scored alone (its neighbours' texts still in its cues); topic does not."""
+    from edu_clf.features import Records, to_records
+    est = seed_model.estimator
+    assert [task for task, _, _ in est.sequence_] == [0]
+    doc = [it for it in gold_items if it.doc_id == gold_items[0].doc_id]
+    together = est.predict_proba(doc)
+    alone = [est.predict_proba(Records([r])) for r in to_records(doc)]
+    np.testing.assert_allclose(np.vstack([a[1] for a in alone]), together[1], rtol=0, atol=1e-12)
+    assert np.abs(np.vstack([a[0] for a in alone]) - together[0]).max() > 1e-3
+    assert np.allclose(together[0].sum(axis=1), 1.0)

@@ -159,3 +159,18 @@ def test_finished_lines_are_written_as_bytes_after_what_came_before():
     plain = io.StringIO()
     write_bytes(plain, '{"text":"将推进"}\n'.encode())
     assert plain.getvalue() == '{"text":"将推进"}\n'
+
+
+def test_line_chunks_carry_two_non_blank_lines_on_each_side(tmp_path):
+    """An item's scores read its neighbours, and theirs read their own: a chunk comes with the two
+    non-blank lines before and after it, blank lines skipped, however short the chunks are."""
+    from edu_clf.pipeline import OUTER_LINES, line_chunks
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"\n".join([b"a", b"", b"b", b"c", b"  ", b"d", b"e", b"f"]) + b"\n")
+    got = [(first, lines, before, after) for first, lines, before, after in line_chunks(str(path), 2)]
+    assert OUTER_LINES == 2
+    assert got == [(1, [b"a", b""], (), (b"b", b"c")),
+                   (3, [b"b", b"c", b"  "], (b"a",), (b"d", b"e")),
+                   (6, [b"d", b"e"], (b"b", b"c"), (b"f",)),
+                   (8, [b"f"], (b"d", b"e"), ())]
+    assert [lines for _, lines, _, _ in line_chunks(str(path), 1)][:2] == [[b"a", b""], [b"b"]]

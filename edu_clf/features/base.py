@@ -75,6 +75,25 @@ def normalized(records: Sequence[Record]) -> "Records":
     return out
 
 
+def neighbour_rows(records: Sequence[Record]) -> tuple[np.ndarray, np.ndarray]:
+    """For each record, the row of the item before it and of the item after it in the same document
+    (-1: none): adjacent rows that to_records linked (each one's text is the other's neighbour)."""
+    n = len(records)
+    before, after = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    for i in range(1, n):
+        a, b = records[i - 1], records[i]
+        if b.preceding and b.preceding == a.text and a.following == b.text:
+            before[i], after[i - 1] = i - 1, i
+    return before, after
+
+
+def section_mates(records: Sequence[Record], rows: np.ndarray) -> np.ndarray:
+    """For each record, whether the record at rows[i] (a neighbour_rows row; -1: none) sits under the
+    same headings: the same section, or, where headings are missing, no telling them apart."""
+    return np.fromiter((j >= 0 and records[j].headings == r.headings for r, j in zip(records, rows.tolist())),
+                       dtype=bool, count=len(records))
+
+
 def without_context(records: Sequence[Record], share: float, seed: int) -> list[int]:
     """Indices of about `share` of the records that have context, chosen by `seed` (context dropout)."""
     rng = np.random.default_rng(seed)

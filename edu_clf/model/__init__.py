@@ -22,13 +22,14 @@ from edu_clf.config import CueLexicons, TrainConfig
 from edu_clf.features import Record, Records, block_feature_names, build_features, normalized, to_records, \
     without_context
 from edu_clf.records import writer_group
-from edu_clf.runtime import scale
+from edu_clf.runtime import scale, sequenced
 
 TASKS = ("kind", "topic")
 
 
 class EduClassifier(ClassifierMixin, BaseEstimator):
-    """TF-IDF word / character / context features and lexicon cues → two linear heads."""
+    """TF-IDF word / character / context features and lexicon cues → two linear heads; a head named in
+    `sequence` has a second stage that also reads the scores of the items before and after each item."""
 
     def __init__(self, tokenizer: str = "rjieba", hmm: bool = False, text_words: bool = True,
                  word_ngram_max: int = 2, text_chars: bool = True, char_ngram_max: int = 3,
@@ -39,7 +40,8 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                  topic_tol: float | None = None, random_state: int = 13,
                  engine: str = "fast", kind_blocks: tuple[str, ...] = (), topic_blocks: tuple[str, ...] = (),
                  normalize: bool = False, context_dropout: float = 0.0, calibration: str = "none",
-                 calibration_folds: int = 2, neighbours: bool = False) -> None:
+                 calibration_folds: int = 2, neighbours: bool = False, sequence: tuple[str, ...] = (),
+                 sequence_C: float = 1.0) -> None:
         self.tokenizer = tokenizer
         self.hmm = hmm
         self.text_words = text_words
@@ -69,6 +71,8 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.calibration_folds = calibration_folds
         self.neighbours = neighbours
+        self.sequence = sequence
+        self.sequence_C = sequence_C
 
     @classmethod
     def from_config(cls, config: TrainConfig, cues: CueLexicons | None = None) -> "EduClassifier":
@@ -85,7 +89,8 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                    kind_blocks=tuple(f.kind_blocks), topic_blocks=tuple(f.topic_blocks),
                    normalize=f.normalize, context_dropout=f.context_dropout,
                    calibration=config.model.calibration, calibration_folds=config.model.calibration_folds,
-                   neighbours=f.neighbours)
+                   neighbours=f.neighbours, sequence=tuple(config.model.sequence),
+                   sequence_C=config.model.sequence_C)
 
     def _head(self, n_min: int, task: str):
         tol = self.topic_tol if task == "topic" and self.topic_tol is not None else self.tol
@@ -100,7 +105,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Sequence[Any], y: Any, sample_weight: Any = None) -> "EduClassifier":
         """Fit both heads; `sample_weight` (one weight per item, e.g. user labels above, silver below
-        gold) is passed to both heads (and to the folds of the temperature fit)."""
+        gold) is passed to both heads (and to the out-of-fold fits and the sequence stage)."""
         y = np.asarray(y, dtype=object)
         if y.ndim != 2 or y.shape[1] != 2:
             raise ValueError("y must have two columns: kind and topic")
@@ -142,32 +147,76 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.__dict__.pop("_scorer_cache", None)
         self.n_features_ = matrix.shape[1]
         self.temperatures_ = [1.0, 1.0]
-        if self.calibration == "temperature":
-            self.temperatures_ = self._fit_temperatures(X, y[: len(X)], groups,
-                                                        None if weights is None else weights[: len(X)])
+        self.sequence_: list[tuple[int, np.ndarray, np.ndarray]] = []
+        sequence = getattr(self, "sequence", ())
+        if self.calibration == "temperature" or sequence:
+            oof = self._out_of_fold(X, y[: len(X)], groups, None if weights is None else weights[: len(X)],
+                                    bare=bool(sequence))
+            if oof is not None:
+                clean, bare = oof
+                gold = [np.searchsorted(self.classes_[task], y[: len(X), task].astype(str)) for task in range(2)]
+                if self.calibration == "temperature":
+                    self.temperatures_ = [fit_temperature(clean[task], gold[task]) for task in range(2)]
+                self.sequence_ = self._fit_sequence(to_records(X), y[: len(X)], clean, bare, sequence,
+                                                    None if weights is None else weights[: len(X)])
         return self
 
-    def _fit_temperatures(self, X: Sequence[Any], y: np.ndarray, groups: np.ndarray,
-                          weights: np.ndarray | None = None) -> list[float]:
-        """One temperature per head, fitted on out-of-fold scores of folds grouped by writer/document."""
+    def _out_of_fold(self, X: Sequence[Any], y: np.ndarray, groups: np.ndarray, weights: np.ndarray | None,
+                     bare: bool) -> tuple[list[np.ndarray], list[np.ndarray] | None] | None:
+        """Out-of-fold probabilities per head, folds grouped by writer/document: of the items as given and,
+        with `bare`, of the same items without title and headings. None where folds cannot be made."""
         from sklearn.model_selection import GroupKFold
 
         n_groups = len(set(groups))
         if n_groups < 2:
-            return [1.0, 1.0]
-        inner = clone(self).set_params(calibration="none")
+            return None
+        inner = clone(self).set_params(calibration="none", sequence=())
         oof = [np.zeros((len(X), len(c))) for c in self.classes_]
+        oof_bare = [np.zeros((len(X), len(c))) for c in self.classes_] if bare else None
         X = list(X)
         for train, test in GroupKFold(n_splits=min(self.calibration_folds, n_groups)).split(X, groups=groups):
             if any(len(set(y[train, col])) < 2 for col in range(2)):
-                return [1.0, 1.0]
+                return None
             fold = clone(inner).fit([X[i] for i in train], y[train],
                                     sample_weight=None if weights is None else weights[train])
-            for task, proba in enumerate(fold.predict_proba([X[i] for i in test])):
-                columns = np.searchsorted(self.classes_[task], fold.classes_[task])
-                oof[task][np.ix_(test, columns)] = proba
-        return [fit_temperature(oof[task], np.searchsorted(self.classes_[task], y[:, task].astype(str)))
-                for task in range(2)]
+            held_out = to_records([X[i] for i in test])
+            copies = [(oof, held_out)]
+            if bare:
+                copies.append((oof_bare, Records(r._replace(title="", headings=()) for r in held_out)))
+            for out, records in copies:
+                for task, proba in enumerate(fold.predict_proba(records)):
+                    columns = np.searchsorted(self.classes_[task], fold.classes_[task])
+                    out[task][np.ix_(test, columns)] = proba
+        return oof, oof_bare
+
+    def _fit_sequence(self, records: Sequence[Record], y: np.ndarray, clean: list[np.ndarray],
+                      bare: list[np.ndarray] | None, tasks: tuple[str, ...],
+                      weights: np.ndarray | None = None) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """The sequence stage of each task in `tasks`: (task, coef, intercept) of a multinomial logistic
+        regression over sequence_features of the calibrated out-of-fold probabilities, of the items as
+        given and without their context (so that it learns how far neighbours count when headings are
+        missing). No class weights: its scores are to mean what they say."""
+        from edu_clf.runtime import sequence_features
+
+        bare_records = Records(r._replace(title="", headings=()) for r in records)
+        stages = []
+        for task in (TASKS.index(t) for t in tasks):
+            if len(self.classes_[task]) < 3 or bare is None:
+                continue   # binary heads have one coefficient row: no multinomial stage
+            features = np.vstack([sequence_features(scale(p[task], self.temperatures_[task]), r)
+                                  for p, r in ((clean, records), (bare, bare_records))])
+            labels = np.concatenate([y[:, task].astype(str)] * 2)
+            stage = LogisticRegression(C=self.sequence_C, max_iter=self.max_iter, random_state=self.random_state)
+            stage.fit(features, labels, sample_weight=None if weights is None else np.concatenate([weights] * 2))
+            if list(stage.classes_) != list(self.classes_[task]):
+                continue   # a class the folds never saw
+            stages.append((task, np.ascontiguousarray(stage.coef_, dtype=np.float64),
+                           np.asarray(stage.intercept_, dtype=np.float64)))
+        return stages
+
+    def sequenced(self, probas: list[np.ndarray], records: Sequence[Any]) -> list[np.ndarray]:
+        """The probabilities after the sequence stage (models fitted without one: as they are)."""
+        return sequenced(probas, records, getattr(self, "sequence_", []))
 
     def _records(self, X: Sequence[Any]) -> "Records":
         records = to_records(X)
@@ -198,17 +247,18 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "heads_")
         return self.features_.transform(self._records(X))
 
-    def predict_proba_matrix(self, matrix) -> list[np.ndarray]:
-        return self._calibrated([head.predict_proba(_select(matrix, cols))
-                                 for head, cols in zip(self.heads_, self.columns_per_head)])
+    def predict_proba_matrix(self, matrix, records: Sequence[Any] = ()) -> list[np.ndarray]:
+        """Probabilities from the feature matrix; `records` (the matrix's items) for the sequence stage."""
+        return self.sequenced(self._calibrated([head.predict_proba(_select(matrix, cols))
+                                                for head, cols in zip(self.heads_, self.columns_per_head)]), records)
 
     def predict_proba(self, X: Sequence[Any]) -> list[np.ndarray]:
         """Class probabilities per task: [kind (n, k), topic (n, t)], columns in `classes_` order."""
         check_is_fitted(self, "heads_")
         scorer = self._scorer()
         if scorer is None:
-            return self.predict_proba_matrix(self.transform(X))
-        return self._calibrated(scorer.predict_proba(self.features_, self._records(X)))
+            return self.predict_proba_matrix(self.transform(X), to_records(X))
+        return self.sequenced(self._calibrated(scorer.predict_proba(self.features_, self._records(X))), to_records(X))
 
     def _scorer(self) -> "_KernelScorer | None":
         """The C path for the heads, when the kernels are built and the heads are multinomial logistic."""

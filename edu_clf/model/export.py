@@ -64,7 +64,10 @@ def export_runtime(model: TrainedModel, path: str | Path) -> Path:
     spec = {"format": RUNTIME_FORMAT, "format_version": RUNTIME_VERSION, "blocks": blocks,
             "widths": scorer.widths, "classes": [[str(c) for c in classes] for classes in est.classes_],
             "temperatures": [float(t) for t in getattr(est, "temperatures_", [1.0, 1.0])],
-            "normalize": bool(getattr(est, "normalize", False))}
+            "normalize": bool(getattr(est, "normalize", False)),
+            "sequence": [{"task": int(task)} for task, _, _ in getattr(est, "sequence_", [])]}
+    for j, (_, coef, intercept) in enumerate(getattr(est, "sequence_", [])):
+        arrays[f"seq{j}_coef"], arrays[f"seq{j}_intercept"] = coef, intercept
     if any(b.get("tokenizer") == "rjieba" and not b.get("hmm") and b["analyzer"] != "chars" for b in blocks
            if b["type"] == "tfidf"):
         # the words are cut with the dictionary of training, loaded in milliseconds instead of ~0.2 s

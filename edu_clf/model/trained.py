@@ -69,8 +69,8 @@ class TrainedModel:
     def transform(self, records: Any) -> Any:
         return self.estimator.transform(records)
 
-    def predict_proba_matrix(self, matrix: Any) -> list[np.ndarray]:
-        return self.estimator.predict_proba_matrix(matrix)
+    def predict_proba_matrix(self, matrix: Any, records: Any = ()) -> list[np.ndarray]:
+        return self.estimator.predict_proba_matrix(matrix, records)
 
     def explainer(self) -> Any:
         from edu_clf.model.explain import Explainer

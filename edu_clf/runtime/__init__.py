@@ -2,12 +2,12 @@
 
 `edu-clf train` writes, beside the full estimator (.skops), a runtime artifact (.npz):
 the fitted tables of every feature block, both heads' coefficients, the calibration
-temperatures and the model's JSON metadata. It is read with `allow_pickle=False`, so
+temperatures, the coefficients of the sequence stage (format 2) and the model's JSON metadata. It is read with `allow_pickle=False`, so
 it cannot hold code, and nothing here imports scikit-learn or scipy: `predict`,
 `report` and `info` start fast and run where only numpy is installed.
 
 The scores are the estimator's: the same feature rows (features/tables.py is shared),
-the same sums of weights, the same softmax and temperature (tests/test_runtime.py).
+the same sums of weights, the same softmax, temperature and sequence stage (tests/test_runtime.py).
 """
 from __future__ import annotations
 
@@ -21,13 +21,13 @@ import numpy as np
 
 from edu_clf import kernels
 from edu_clf.errors import EduClfWarning, ModelError
-from edu_clf.features.base import normalized, to_records
+from edu_clf.features.base import neighbour_rows, normalized, section_mates, to_records
 from edu_clf.features.tables import _CACHES, CueTransform, TfidfTransform, _unpack_terms
 from edu_clf.features.tokenize import OwnDictionary
 from edu_clf.records import FORMAT_NAME, ModelMeta
 
 RUNTIME_FORMAT = "edu-clf-runtime"
-RUNTIME_VERSION = 1
+RUNTIME_VERSION = 2   # 2: the sequence stage (version 1 files have none and still load)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -44,6 +44,39 @@ def scale(proba: np.ndarray, temperature: float) -> np.ndarray:
     logits -= logits.max(axis=1, keepdims=True)
     out = np.exp(logits)
     return out / out.sum(axis=1, keepdims=True)
+
+
+def sequence_features(proba: np.ndarray, records: Sequence[Any]) -> np.ndarray:
+    """What the sequence stage reads of each item: the log of its own probabilities, then the
+    probabilities of the item before it, in two places: where it sits under the same headings
+    (features.base.section_mates) and where it does not; the same for the item after it. Zeros
+    where there is no such item."""
+    padded = np.vstack([proba, np.zeros((1, proba.shape[1]))])   # row -1: no neighbour
+    columns = [np.log(np.clip(proba, 1e-12, 1.0))]
+    for rows in neighbour_rows(records):
+        near = padded[rows]
+        same = section_mates(records, rows)[:, None]
+        columns += [near * same, near * ~same]
+    return np.hstack(columns)
+
+
+def sequence_proba(proba: np.ndarray, records: Sequence[Any], coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """The sequence stage: a multinomial logistic regression over sequence_features, fitted on grouped
+    out-of-fold probabilities (EduClassifier.fit). Items of a section share their kind, so an item's
+    neighbours say what its own text or a missing heading does not."""
+    return softmax(sequence_features(proba, records) @ coef.T + intercept)
+
+
+def sequenced(probas: list[np.ndarray], records: Sequence[Any],
+              stages: Sequence[tuple[int, np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """The probabilities per task after the sequence stages ((task, coef, intercept) each) a model has."""
+    if not stages or not len(records):
+        return probas
+    records = to_records(records)
+    probas = list(probas)
+    for task, coef, intercept in stages:
+        probas[task] = sequence_proba(probas[task], records, coef, intercept)
+    return probas
 
 
 def add_scores(parts: tuple[np.ndarray, np.ndarray, np.ndarray], weight: float | None, offset: int,
@@ -121,12 +154,15 @@ class RuntimeModel:
         self.classes_ = [np.asarray(c, dtype=object) for c in spec["classes"]]
         self.temperatures = [float(t) for t in spec["temperatures"]]
         self.normalize = bool(spec["normalize"])
+        self.sequence = [(int(s["task"]), np.asarray(arrays[f"seq{j}_coef"], dtype=np.float64),
+                          np.asarray(arrays[f"seq{j}_intercept"], dtype=np.float64))
+                         for j, s in enumerate(spec.get("sequence", []))]
         if self.weights.shape != (sum(n for _, _, n in self.blocks), sum(self.widths)):
             raise ModelError("runtime artifact is inconsistent (weights do not match its blocks)", path)
 
     def predict_proba(self, X: Sequence[Any]) -> list[np.ndarray]:
         """Class probabilities per task: [kind (n, k), topic (n, t)], columns in `classes_` order."""
-        records = to_records(X)
+        records = raw = to_records(X)
         if self.normalize:
             records = normalized(records)
         scores = np.zeros((len(records), self.weights.shape[1]), dtype=np.float64)
@@ -139,7 +175,7 @@ class RuntimeModel:
             proba = softmax(scores[:, start:start + width] + intercept)
             out.append(proba if temperature == 1.0 else scale(proba, temperature))
             start += width
-        return out
+        return sequenced(out, raw, self.sequence)
 
     def predict(self, items: Any, top_k: int = 1) -> list[Any]:
         """Label items (Items, guide-format dicts or plain strings); one Prediction each, in order."""
@@ -227,4 +263,4 @@ def check_depends(meta: ModelMeta, path: Path, configs: dict[str, str], dictiona
                       f"(retrain with `edu-clf train`)", EduClfWarning, stacklevel=3)
 
 
-__all__ = ["RuntimeModel", "load_runtime", "scale", "softmax"]
+__all__ = ["RuntimeModel", "load_runtime", "scale", "sequence_features", "sequence_proba", "sequenced", "softmax"]

@@ -33,14 +33,16 @@ def _top(classes: np.ndarray, row: np.ndarray, k: int) -> tuple[tuple[str, float
 
 
 def predict_items(model: Any, items: Sequence[Any], top_k: int = 1, explain: int = 0,
-                  records: Sequence[Record] | None = None) -> list[Prediction]:
+                  records: Sequence[Record] | None = None, first: int = 0) -> list[Prediction]:
     """Label items (Item, guide-format dict, Record or plain text), in order.
 
-    `records`: what the features see of each item when the caller made them already (a chunk of a
-    longer stream, whose first and last items have neighbours outside it)."""
+    `records`: what the features see of each item when the caller made them already: a chunk of a
+    longer stream, with the records of the items around it (from row `first` on, the items' own), so
+    that the chunk's first and last items are scored with their neighbours as in the whole stream."""
     if not items:
         return []
     records = to_records(items) if records is None else records
+    window = slice(first, first + len(items))
     explainer = matrix = None
     if explain:  # explanations read the feature matrix of the full estimator
         if not hasattr(model, "explainer"):
@@ -48,9 +50,12 @@ def predict_items(model: Any, items: Sequence[Any], top_k: int = 1, explain: int
                              hint="pass --model models/default.skops")
         explainer = model.explainer()
         matrix = model.transform(records)
-        probas = model.predict_proba_matrix(matrix)
+        probas = model.predict_proba_matrix(matrix, records)
     else:
         probas = model.predict_proba(records)
+    if len(records) != len(items):
+        probas, records = [p[window] for p in probas], records[window]
+        matrix = matrix[window] if matrix is not None else None
     kinds, topics = model.classes_
     # best label and its score for all rows at once; per-row numpy calls would cost more than the model
     rows = np.arange(len(records))
