@@ -85,6 +85,23 @@ def test_newer_runtime_format_and_other_label_schema_are_refused(artifact, tmp_p
         load_runtime(_rewrite(artifact, tmp_path, meta=json.dumps(meta)))
 
 
+def test_a_format_1_artifact_without_a_sequence_stage_still_loads(artifact, seed_model, gold_items, tmp_path):
+    """Artifacts of before the sequence stage (format 1) load, and score with the heads alone: the
+    estimator's probabilities before its sequence stage."""
+    spec = json.loads(str(np.load(artifact)["runtime"][()]))
+    assert spec["format_version"] == 2 and spec["sequence"] == [{"task": 0}]
+    old = {k: v for k, v in spec.items() if k != "sequence"}
+    arrays = {k: v for k, v in np.load(artifact, allow_pickle=False).items() if not k.startswith("seq")}
+    arrays["runtime"] = np.array(json.dumps({**old, "format_version": 1}))
+    path = tmp_path / "format1.npz"
+    np.savez(path, **arrays)
+    est, items = seed_model.estimator, gold_items[:40]
+    heads = est.predict_proba_matrix(est.transform(items))   # no records: the heads alone
+    for ours, theirs in zip(load_runtime(path).predict_proba(items), heads):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+    assert not np.allclose(load_runtime(artifact).predict_proba(items)[0], heads[0])
+
+
 def test_a_changed_tokenizer_dictionary_warns_unless_the_model_carries_its_own(artifact, tmp_path):
     import warnings
 
