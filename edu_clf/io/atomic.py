@@ -17,22 +17,41 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError("the output folder does not exist", folder)
+    tmp_path: Path | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except PermissionError:
-        raise UsageError("cannot write here (permission denied)", folder) from None
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a result file gets the usual permissions
-    tmp_path = Path(tmp)
-    try:
+        with _signals_held():   # a Ctrl-C or SIGTERM between making the file and knowing its name would leave it
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+            except PermissionError:
+                raise UsageError("cannot write here (permission denied)", folder) from None
+            tmp_path = Path(tmp)
+        os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; a result file gets the usual permissions
         yield tmp_path
         os.replace(tmp_path, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
+        if tmp_path is not None:
+            with contextlib.suppress(OSError):
+                tmp_path.unlink()
         raise
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends (where the platform can hold them): their handlers then
+    run in the code after it, which knows what to clean up."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def check_writable(path: str | Path, inputs: Iterable[str | Path] = (), option: str = "--out") -> None:
