@@ -174,3 +174,27 @@ def test_line_chunks_carry_two_non_blank_lines_on_each_side(tmp_path):
                    (6, [b"d", b"e"], (b"b", b"c"), (b"f",)),
                    (8, [b"f"], (b"d", b"e"), ())]
     assert [lines for _, lines, _, _ in line_chunks(str(path), 1)][:2] == [[b"a", b""], [b"b"]]
+
+
+def test_explanations_give_the_neighbours_share_where_the_sequence_stage_raised_the_kind(seed_model, gold_items):
+    """Terms explain the heads; where the kind head's sequence stage raised the chosen kind's score, the
+    explanation says so, with the rise in log-score as its weight."""
+    import numpy as np
+
+    from edu_clf.model.explain import readable_term
+    from edu_clf.runtime.predict import NEIGHBOURS_TERM
+    items = gold_items[:40]
+    predictions = predict_items(seed_model, items, explain=50)
+    est = seed_model.estimator
+    matrix = est.transform(items)
+    heads, final = est.predict_proba_matrix(matrix), est.predict_proba_matrix(matrix, items)
+    kinds = list(est.classes_[0])
+    raised = 0
+    for i, p in enumerate(predictions):
+        j = kinds.index(p.kind)
+        lift = np.log(final[0][i, j]) - np.log(heads[0][i, j])
+        shares = [w for term, w in p.explanation["kind"] if term == NEIGHBOURS_TERM]
+        assert shares == ([lift] if lift > 0 else []), i
+        assert all(term != NEIGHBOURS_TERM for term, _ in p.explanation["topic"])   # topic has no stage
+        raised += lift > 0
+    assert raised > 0 and readable_term(NEIGHBOURS_TERM) == "前后条目的类别"

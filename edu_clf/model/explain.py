@@ -62,6 +62,8 @@ _CUE_PLACES = {"nearest_heading": "所在标题", "any_heading": "标题路径",
 def readable_term(name: str) -> str:
     """A feature name for people: `context:N:存在` → 所在标题含「存在」, `cue:title:plan` → 文档标题有计划词."""
     block, _, rest = name.partition(":")
+    if block == "sequence":
+        return "前后条目的类别"
     if block == "cue":
         place, _, group = rest.partition(":")
         if group:

@@ -43,19 +43,21 @@ def predict_items(model: Any, items: Sequence[Any], top_k: int = 1, explain: int
         return []
     records = to_records(items) if records is None else records
     window = slice(first, first + len(items))
-    explainer = matrix = None
+    explainer = matrix = heads = None
     if explain:  # explanations read the feature matrix of the full estimator
         if not hasattr(model, "explainer"):
             raise UsageError("explanations need the full model (.skops), not the runtime artifact",
                              hint="pass --model models/default.skops")
         explainer = model.explainer()
         matrix = model.transform(records)
+        heads = model.predict_proba_matrix(matrix)   # the heads alone: what the terms explain
         probas = model.predict_proba_matrix(matrix, records)
     else:
         probas = model.predict_proba(records)
     if len(records) != len(items):
         probas, records = [p[window] for p in probas], records[window]
-        matrix = matrix[window] if matrix is not None else None
+        if matrix is not None:
+            matrix, heads = matrix[window], [h[window] for h in heads]
     kinds, topics = model.classes_
     # best label and its score for all rows at once; per-row numpy calls would cost more than the model
     rows = np.arange(len(records))
@@ -69,6 +71,11 @@ def predict_items(model: Any, items: Sequence[Any], top_k: int = 1, explain: int
         explanation = {}
         if explainer is not None:
             explanation = explainer.explain_row(matrix[i], (kind, topic), explain)
+            for task, proba, head, b in zip(("kind", "topic"), probas, heads, best):
+                lift = float(np.log(proba[i, b[i]]) - np.log(head[i, b[i]]))
+                if lift > 0:   # the sequence stage raised the label's log-score: the neighbours' share
+                    terms = [*explanation[task], (NEIGHBOURS_TERM, lift)]
+                    explanation[task] = sorted(terms, key=lambda term: -term[1])[:explain]
         out.append(make_frozen(
             Prediction, doc_id=doc_id, item=index, title=title if title else record.title,
             headings=headings if headings else record.headings, text=record.text,
@@ -77,6 +84,9 @@ def predict_items(model: Any, items: Sequence[Any], top_k: int = 1, explain: int
             topic_top=_top(topics, probas[1][i], top_k) if top_k > 1 else (),
             explanation=explanation))
     return out
+
+
+NEIGHBOURS_TERM = "sequence:before_after"   # an explanation's entry for what the sequence stage added
 
 
 def text_item(text: str) -> Record:
