@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from itertools import chain
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -92,6 +92,12 @@ def section_mates(records: Sequence[Record], rows: np.ndarray) -> np.ndarray:
     same headings: the same section, or, where headings are missing, no telling them apart."""
     return np.fromiter((j >= 0 and records[j].headings == r.headings for r, j in zip(records, rows.tolist())),
                        dtype=bool, count=len(records))
+
+
+def context_removed(records: Iterable[Record]) -> "Records":
+    """The records without title and headings (neighbours kept): context dropout's copies, and the
+    no-context copies the sequence stage learns from."""
+    return Records(r._replace(title="", headings=()) for r in records)
 
 
 def without_context(records: Sequence[Record], share: float, seed: int) -> list[int]:

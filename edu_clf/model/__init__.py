@@ -21,6 +21,7 @@ from edu_clf import kernels
 from edu_clf.config import CueLexicons, TrainConfig
 from edu_clf.features import Record, Records, block_feature_names, build_features, normalized, to_records, \
     without_context
+from edu_clf.features.base import context_removed
 from edu_clf.records import writer_group
 from edu_clf.runtime import scale, sequenced
 
@@ -120,7 +121,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         records = originals = self._records(X)
         if self.context_dropout > 0:
             extra = without_context(records, self.context_dropout, self.random_state)
-            records = Records(records + [records[i]._replace(title="", headings=()) for i in extra])
+            records = Records(records + context_removed(records[i] for i in extra))
             y = np.concatenate([y, y[extra]]) if extra else y
             if weights is not None and extra:
                 weights = np.concatenate([weights, weights[extra]])
@@ -154,9 +155,9 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                                     bare=bool(sequence))
             if oof is not None:
                 clean, bare = oof
-                gold = [np.searchsorted(self.classes_[task], y[: len(X), task].astype(str)) for task in range(2)]
                 if self.calibration == "temperature":
-                    self.temperatures_ = [fit_temperature(clean[task], gold[task]) for task in range(2)]
+                    self.temperatures_ = [fit_temperature(clean[task], np.searchsorted(
+                        self.classes_[task], y[: len(X), task].astype(str))) for task in range(2)]
                 self.sequence_ = self._fit_sequence(to_records(X), y[: len(X)], clean, bare, sequence,
                                                     None if weights is None else weights[: len(X)])
         return self
@@ -182,7 +183,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
             held_out = to_records([X[i] for i in test])
             copies = [(oof, held_out)]
             if bare:
-                copies.append((oof_bare, Records(r._replace(title="", headings=()) for r in held_out)))
+                copies.append((oof_bare, context_removed(held_out)))
             for out, records in copies:
                 for task, proba in enumerate(fold.predict_proba(records)):
                     columns = np.searchsorted(self.classes_[task], fold.classes_[task])
@@ -198,13 +199,12 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         missing). No class weights: its scores are to mean what they say."""
         from edu_clf.runtime import sequence_features
 
-        bare_records = Records(r._replace(title="", headings=()) for r in records)
         stages = []
         for task in (TASKS.index(t) for t in tasks):
             if len(self.classes_[task]) < 3 or bare is None:
                 continue   # binary heads have one coefficient row: no multinomial stage
             features = np.vstack([sequence_features(scale(p[task], self.temperatures_[task]), r)
-                                  for p, r in ((clean, records), (bare, bare_records))])
+                                  for p, r in ((clean, records), (bare, context_removed(records)))])
             labels = np.concatenate([y[:, task].astype(str)] * 2)
             stage = LogisticRegression(C=self.sequence_C, max_iter=self.max_iter, random_state=self.random_state)
             stage.fit(features, labels, sample_weight=None if weights is None else np.concatenate([weights] * 2))
@@ -255,10 +255,11 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Sequence[Any]) -> list[np.ndarray]:
         """Class probabilities per task: [kind (n, k), topic (n, t)], columns in `classes_` order."""
         check_is_fitted(self, "heads_")
+        records = to_records(X)   # made once: the features and the sequence stage read them
         scorer = self._scorer()
         if scorer is None:
-            return self.predict_proba_matrix(self.transform(X), to_records(X))
-        return self.sequenced(self._calibrated(scorer.predict_proba(self.features_, self._records(X))), to_records(X))
+            return self.predict_proba_matrix(self.transform(records), records)
+        return self.sequenced(self._calibrated(scorer.predict_proba(self.features_, self._records(records))), records)
 
     def _scorer(self) -> "_KernelScorer | None":
         """The C path for the heads, when the kernels are built and the heads are multinomial logistic."""

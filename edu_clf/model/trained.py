@@ -72,6 +72,9 @@ class TrainedModel:
     def predict_proba_matrix(self, matrix: Any, records: Any = ()) -> list[np.ndarray]:
         return self.estimator.predict_proba_matrix(matrix, records)
 
+    def sequenced(self, probas: list[np.ndarray], records: Any) -> list[np.ndarray]:
+        return self.estimator.sequenced(probas, records)
+
     def explainer(self) -> Any:
         from edu_clf.model.explain import Explainer
         return Explainer(self.estimator)

@@ -51,7 +51,7 @@ def predict_items(model: Any, items: Sequence[Any], top_k: int = 1, explain: int
         explainer = model.explainer()
         matrix = model.transform(records)
         heads = model.predict_proba_matrix(matrix)   # the heads alone: what the terms explain
-        probas = model.predict_proba_matrix(matrix, records)
+        probas = model.sequenced(heads, records)
     else:
         probas = model.predict_proba(records)
     if len(records) != len(items):
