@@ -515,36 +515,59 @@ def predict_files(model: "TrainedModel", paths: Sequence[str], config: Any, jobs
 OUTER_LINES = 2   # an item's scores read its neighbours (cues, the sequence stage), whose own read theirs
 
 
-def line_chunks(path: str, size: int) -> Iterator[tuple[int, list[bytes], tuple[bytes, ...], tuple[bytes, ...]]]:
+def line_chunks(path: str, size: int, block: int = 1 << 22) -> Iterator[tuple[int, list[bytes], tuple[bytes, ...], tuple[bytes, ...]]]:
     """The raw lines of a JSONL file in chunks of `size`: (first line number, lines, the last OUTER_LINES
     non-blank lines before the chunk, the first OUTER_LINES after it). The outer lines give the chunk's
     first and last items their neighbours, and those neighbours theirs, so a chunk may split a document
-    and label it as the whole file would. A chunk is handed on once the lines after it are read."""
+    and label it as the whole file would. A chunk that fills up on blank lines takes them and ends before
+    the next non-blank line. Chunks are cut from the file's blocks by slicing (nothing per line in Python:
+    per line, this was most of the parent's work in a large run) and handed on once the lines after them
+    are read. `block`: bytes read at a time."""
     from collections import deque
 
-    from edu_clf.io.corpus import raw_lines
+    from edu_clf.io.corpus import raw_line_blocks
 
+    size = max(size, 1)
     before: tuple[bytes, ...] = ()
     waiting: deque[tuple[int, list[bytes], tuple[bytes, ...], list[bytes]]] = deque()
-    chunk: list[bytes] = []
+    pending: list[bytes] = []   # lines read and in no chunk yet, from line `first` on
     first = 1
-    for number, raw in raw_lines(path):
-        if raw.strip():
-            if len(chunk) >= size:   # (a chunk that filled up on a blank line closes at the next line)
-                waiting.append((first, chunk, before, []))
-                before = tuple([line for line in (*before, *chunk) if line.strip()][-OUTER_LINES:])
-                chunk, first = [], number
+    for _, lines in raw_line_blocks(path, block):
+        if waiting and len(waiting[-1][3]) < OUTER_LINES:   # they have every non-blank line read so far
+            head = _non_blank(lines, 0, OUTER_LINES)
             for _, _, _, after in waiting:
-                if len(after) < OUTER_LINES:
-                    after.append(raw)
-            while waiting and len(waiting[0][3]) == OUTER_LINES:
-                done = waiting.popleft()
-                yield done[0], done[1], done[2], tuple(done[3])
-        chunk.append(raw)
-    if chunk:
-        waiting.append((first, chunk, before, []))
+                after.extend(head[: OUTER_LINES - len(after)])
+        pending += lines
+        start = 0
+        while True:
+            end = start + size
+            while end < len(pending) and not pending[end].strip():
+                end += 1
+            if end >= len(pending):
+                break
+            chunk = pending[start:end]
+            waiting.append((first, chunk, before, _non_blank(pending, end, OUTER_LINES)))
+            before = (*before, *_non_blank(chunk, len(chunk) - 1, OUTER_LINES, step=-1)[::-1])[-OUTER_LINES:]
+            first, start = first + end - start, end
+        del pending[:start]
+        while waiting and len(waiting[0][3]) == OUTER_LINES:
+            done = waiting.popleft()
+            yield done[0], done[1], done[2], tuple(done[3])
+    if pending:
+        waiting.append((first, pending, before, []))
     for done in waiting:
         yield done[0], done[1], done[2], tuple(done[3])
+
+
+def _non_blank(lines: list[bytes], start: int, n: int, step: int = 1) -> list[bytes]:
+    """The first n non-blank lines from lines[start] on, going forward (step 1) or back (step -1)."""
+    out: list[bytes] = []
+    for i in range(start, len(lines) if step > 0 else -1, step):
+        if lines[i].strip():
+            out.append(lines[i])
+            if len(out) == n:
+                break
+    return out
 
 
 MetaOf = Callable[[str, str, str], dict[str, Any]]

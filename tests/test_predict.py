@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from edu_clf.records import Document
 from edu_clf.runtime.predict import text_item
@@ -174,6 +176,40 @@ def test_line_chunks_carry_two_non_blank_lines_on_each_side(tmp_path):
                    (6, [b"d", b"e"], (b"b", b"c"), (b"f",)),
                    (8, [b"f"], (b"d", b"e"), ())]
     assert [lines for _, lines, _, _ in line_chunks(str(path), 1)][:2] == [[b"a", b""], [b"b"]]
+
+
+def _line_chunks_reference(data: bytes, size: int):
+    """line_chunks as its docstring defines it, line by line."""
+    from edu_clf.pipeline import OUTER_LINES
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    starts = [0]
+    for i, line in enumerate(lines):
+        if line.strip() and i - starts[-1] >= size:
+            starts.append(i)
+    if not lines:
+        return []
+    out = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        before = [x for x in lines[:start] if x.strip()][-OUTER_LINES:]
+        after = [x for x in lines[end:] if x.strip()][:OUTER_LINES]
+        out.append((start + 1, lines[start:end], tuple(before), tuple(after)))
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.sampled_from([b"a", b"bb", b"", b"  ", b"c\r", b"dddddd"]), max_size=40),
+       size=st.integers(1, 6), block=st.integers(1, 24), newline_at_end=st.booleans())
+def test_line_chunks_match_the_line_by_line_definition_whatever_the_block_size(tmp_path, lines, size, block,
+                                                                                newline_at_end):
+    """Chunks are cut from blocks of the file: the block size never changes them, nor where they end."""
+    from edu_clf.pipeline import line_chunks
+    data = b"\n".join(lines) + (b"\n" if newline_at_end and lines else b"")
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(data)
+    assert list(line_chunks(str(path), size, block=block)) == _line_chunks_reference(data, size)
 
 
 def test_explanations_give_the_neighbours_share_where_the_sequence_stage_raised_the_kind(seed_model, gold_items):

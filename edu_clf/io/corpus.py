@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 from pathlib import Path
@@ -248,9 +249,16 @@ def iter_items(path: str | Path) -> Iterator[Item]:
 
 
 def raw_lines(path: str, block: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes without the newline) of each line of a JSONL file, read as a stream a few MB
-    at a time: any file size, but only a regular file, and no line longer than [limits] max_input_bytes.
-    A byte-order mark at the start is dropped."""
+    """(line number, bytes without the newline) of each line of a JSONL file (see raw_line_blocks)."""
+    for number, lines in raw_line_blocks(path, block):
+        yield from zip(itertools.count(number), lines)
+
+
+def raw_line_blocks(path: str, block: int = 1 << 22) -> Iterator[tuple[int, list[bytes]]]:
+    """(number of the first line, the lines) of a JSONL file, a few MB at a time, each line's bytes without
+    the newline: any file size, but only a regular file, and no line longer than [limits] max_input_bytes.
+    A byte-order mark at the start is dropped. In blocks, so that a caller that needs no line on its own
+    (the chunks of a large run) pays nothing per line."""
     from edu_clf.config import load_limits
     from edu_clf.io.limits import check_name, check_regular
 
@@ -286,14 +294,13 @@ def raw_lines(path: str, block: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
             pending, pending_size = [tail], len(tail)
             if max(map(len, lines)) > limit:
                 raise too_long(number + next(i for i, line in enumerate(lines) if len(line) > limit))
-            for line in lines:
-                yield number, line
-                number += 1
+            yield number, lines
+            number += len(lines)
             if pending_size > limit:
                 raise too_long(number)
         last = b"".join(pending)
         if last:
-            yield number, last
+            yield number, [last]
 
 
 def item_of_line(raw: bytes, path: str, number: int, controls: RemovedControls | None = None) -> Item | None:
