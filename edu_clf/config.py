@@ -293,6 +293,7 @@ class FeatureConfig:
     topic_blocks: tuple[str, ...] = ()    # blocks the topic head sees (empty: all)
     normalize: bool = False         # features see edu_clf.normalize's form (t2s, punctuation, pinyin)
     context_dropout: float = 0.0    # share of training items also seen without title and headings
+    outer_dropout: float = 0.0      # share of items under 2+ headings also seen as page 2 shows them (no title, no outermost heading)
     neighbours: bool = False        # cue counts of the items before and after (needs cues = true)
 
 
@@ -449,8 +450,9 @@ def train_config_from_dict(raw: dict[str, Any]) -> TrainConfig:
     if bad:
         raise ConfigError(f"model.sequence names {bad}; allowed: kind, topic")
     f = config.features
-    if not 0.0 <= f.context_dropout <= 1.0:
-        raise ConfigError(f"features.context_dropout={f.context_dropout}; must be between 0 and 1")
+    for key in ("context_dropout", "outer_dropout"):
+        if not 0.0 <= getattr(f, key) <= 1.0:
+            raise ConfigError(f"features.{key}={getattr(f, key)}; must be between 0 and 1")
     if f.engine not in ("fast", "reference"):
         raise ConfigError(f"features.engine={f.engine!r}; allowed: fast, reference")
     if f.engine == "fast" and (f.char_ngram_max > 3 or f.word_ngram_max > 2):

@@ -105,6 +105,34 @@ def test_context_dropout_copies_do_not_change_the_vocabulary(gold_items):
     assert not np.allclose(plain.predict_proba(lone)[0], dropped.predict_proba(lone)[0])
 
 
+def test_outer_dropout_copies_lose_the_title_and_the_outermost_heading_only(gold_items):
+    """A page-2 copy shows an item without the title and the heading opened on the page before; only
+    items under two or more headings keep one when the outermost goes."""
+    from edu_clf.features.base import outer_removed, to_records, without_outer
+    records = to_records(gold_items)
+    chosen = without_outer(records, 1.0, 0)
+    assert chosen and all(len(records[i].headings) >= 2 for i in chosen)
+    assert len(chosen) == sum(len(r.headings) >= 2 for r in records)
+    half = without_outer(records, 0.5, 0)
+    assert set(half) < set(chosen) and abs(len(half) - len(chosen) / 2) <= 1
+    for i, copy in zip(chosen, outer_removed(records[i] for i in chosen)):
+        r = records[i]
+        assert (copy.title, copy.headings, copy.text) == ("", r.headings[1:], r.text)
+        assert (copy.preceding, copy.following) == (r.preceding, r.following)
+
+
+def test_copies_without_context_train_only_the_heads_that_read_context(gold_items):
+    """A head that reads text blocks only would see a copy without title or headings as the same row
+    again: the copies train the kind head (context, cues) and leave the text-only topic head as it is."""
+    from edu_clf.model import EduClassifier
+    from edu_clf.model.evaluate import gold_matrix
+    common = dict(cues=True, context=True, max_iter=300, normalize=True, topic_blocks=("words", "chars"))
+    plain = EduClassifier(**common).fit(gold_items, gold_matrix(gold_items))
+    copied = EduClassifier(context_dropout=1.0, outer_dropout=1.0, **common).fit(gold_items, gold_matrix(gold_items))
+    assert np.array_equal(plain.heads_[1].coef_, copied.heads_[1].coef_)
+    assert not np.allclose(plain.heads_[0].coef_, copied.heads_[0].coef_)
+
+
 def test_sequence_proba_is_the_fitted_regressions_predict_proba():
     """The runtime's sequence stage is scikit-learn's multinomial predict_proba over sequence_features:
     an item's own log-probabilities, then each neighbour's probabilities, in one place where it sits

@@ -100,14 +100,28 @@ def context_removed(records: Iterable[Record]) -> "Records":
     return Records(r._replace(title="", headings=()) for r in records)
 
 
+def outer_removed(records: Iterable[Record]) -> "Records":
+    """The records as a copy that starts mid-document shows them (page 2): no title, and the outermost
+    heading gone (it was opened on the page before); the copies of outer_dropout."""
+    return Records(r._replace(title="", headings=r.headings[1:]) for r in records)
+
+
 def without_context(records: Sequence[Record], share: float, seed: int) -> list[int]:
     """Indices of about `share` of the records that have context, chosen by `seed` (context dropout)."""
+    return _share_of([i for i, r in enumerate(records) if r.title or r.headings], share, seed)
+
+
+def without_outer(records: Sequence[Record], share: float, seed: int) -> list[int]:
+    """Indices of about `share` of the records under two or more headings, chosen by `seed` (outer dropout:
+    those keep a heading when the outermost goes)."""
+    return _share_of([i for i, r in enumerate(records) if len(r.headings) >= 2], share, seed)
+
+
+def _share_of(candidates: list[int], share: float, seed: int) -> list[int]:
+    if share >= 1.0 or not candidates:
+        return candidates
     rng = np.random.default_rng(seed)
-    with_context = [i for i, r in enumerate(records) if r.title or r.headings]
-    if share >= 1.0:
-        return with_context
-    return sorted(rng.choice(with_context, size=int(round(share * len(with_context))), replace=False).tolist()) \
-        if with_context else []
+    return sorted(rng.choice(candidates, size=int(round(share * len(candidates))), replace=False).tolist())
 
 
 def distinct_contexts(records: Sequence[Record]) -> tuple[list[tuple[str, tuple[str, ...]]], np.ndarray]:

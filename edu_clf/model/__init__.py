@@ -19,9 +19,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from edu_clf import kernels
 from edu_clf.config import CueLexicons, TrainConfig
-from edu_clf.features import Record, Records, block_feature_names, build_features, normalized, to_records, \
-    without_context
-from edu_clf.features.base import context_removed
+from edu_clf.features import Record, Records, block_feature_names, build_features, normalized, to_records
+from edu_clf.features.base import context_removed, outer_removed, without_context, without_outer
 from edu_clf.records import writer_group
 from edu_clf.runtime import scale, sequenced
 
@@ -42,7 +41,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                  engine: str = "fast", kind_blocks: tuple[str, ...] = (), topic_blocks: tuple[str, ...] = (),
                  normalize: bool = False, context_dropout: float = 0.0, calibration: str = "none",
                  calibration_folds: int = 2, neighbours: bool = False, sequence: tuple[str, ...] = (),
-                 sequence_C: float = 1.0) -> None:
+                 sequence_C: float = 1.0, outer_dropout: float = 0.0) -> None:
         self.tokenizer = tokenizer
         self.hmm = hmm
         self.text_words = text_words
@@ -74,6 +73,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.neighbours = neighbours
         self.sequence = sequence
         self.sequence_C = sequence_C
+        self.outer_dropout = outer_dropout
 
     @classmethod
     def from_config(cls, config: TrainConfig, cues: CueLexicons | None = None) -> "EduClassifier":
@@ -91,7 +91,7 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                    normalize=f.normalize, context_dropout=f.context_dropout,
                    calibration=config.model.calibration, calibration_folds=config.model.calibration_folds,
                    neighbours=f.neighbours, sequence=tuple(config.model.sequence),
-                   sequence_C=config.model.sequence_C)
+                   sequence_C=config.model.sequence_C, outer_dropout=f.outer_dropout)
 
     def _head(self, n_min: int, task: str):
         tol = self.topic_tol if task == "topic" and self.topic_tol is not None else self.tol
@@ -119,12 +119,15 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"sample_weight must hold one finite weight >= 0 per item ({len(X)})")
         groups = _groups(X)
         records = originals = self._records(X)
-        if self.context_dropout > 0:
-            extra = without_context(records, self.context_dropout, self.random_state)
-            records = Records(records + context_removed(records[i] for i in extra))
-            y = np.concatenate([y, y[extra]]) if extra else y
-            if weights is not None and extra:
-                weights = np.concatenate([weights, weights[extra]])
+        copies = [(self.context_dropout, without_context, context_removed, 0),
+                  (getattr(self, "outer_dropout", 0.0), without_outer, outer_removed, 1)]
+        for share, choose, copy, salt in copies:
+            if share > 0:
+                extra = choose(originals, share, self.random_state + salt)
+                records = Records(records + copy(originals[i] for i in extra))
+                y = np.concatenate([y, y[extra]]) if extra else y
+                if weights is not None and extra:
+                    weights = np.concatenate([weights, weights[extra]])
         self.features_ = build_features(
             self.tokenizer, self.hmm, self.text_words, self.word_ngram_max, self.text_chars, self.char_ngram_max,
             self.context, self.cues, self.min_df, self.max_df, self.sublinear_tf, self.context_weight,
@@ -137,12 +140,15 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         self.head_columns_ = [self._columns(self.kind_blocks), self._columns(self.topic_blocks)]
         self.heads_ = []
         for column, task in enumerate(TASKS):
-            labels = y[:, column].astype(str)
+            # a head that reads no title or heading would see the copies as the same rows again
+            rows = slice(None) if self._reads_context(column) else slice(0, len(originals))
+            labels = y[rows, column].astype(str)
             values, counts = np.unique(labels, return_counts=True)
             if len(values) < 2:
                 raise ValueError(f"the training data has one {task} only ({values[0]!r}); need at least two")
-            head = clone(self._head(int(counts.min()), task)).fit(_select(matrix, self.head_columns_[column]), labels,
-                                                                    sample_weight=weights)
+            head = clone(self._head(int(counts.min()), task)).fit(
+                _select(matrix[rows], self.head_columns_[column]), labels,
+                sample_weight=None if weights is None else weights[rows])
             self.heads_.append(head)
         self.classes_ = [head.classes_ for head in self.heads_]
         self.__dict__.pop("_scorer_cache", None)
@@ -232,6 +238,11 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
     def columns_per_head(self) -> list[np.ndarray | None]:
         """The feature columns each head reads (None: all); models from before head blocks read all."""
         return getattr(self, "head_columns_", [None] * len(self.heads_))
+
+    def _reads_context(self, head: int) -> bool:
+        """Whether the head (0 kind, 1 topic) reads a block made from titles and headings (context, cues)."""
+        blocks = (self.kind_blocks, self.topic_blocks)[head] or tuple(self.block_slices_)
+        return any(b in ("context", "cues") for b in blocks)
 
     def _columns(self, blocks: tuple[str, ...]) -> np.ndarray | None:
         """Column indices of the named feature blocks (None: all columns)."""
