@@ -136,28 +136,40 @@ def test_copies_without_context_train_only_the_heads_that_read_context(gold_item
 def test_sequence_proba_is_the_fitted_regressions_predict_proba():
     """The runtime's sequence stage is scikit-learn's multinomial predict_proba over sequence_features:
     an item's own log-probabilities, then each neighbour's probabilities, in one place where it sits
-    under the same headings and in another where it does not (zeros where there is none)."""
+    under the same headings and in another where it does not, the item after a document's opening (no
+    item before it, under a title) in a third (zeros where there is none). A stage fitted before the
+    opening slot (one slot fewer) still scores with its own layout."""
     from sklearn.linear_model import LogisticRegression
 
     from edu_clf.features import Record, Records
     from edu_clf.runtime import sequence_features, sequence_proba
     texts = [f"第{i}项" for i in range(60)]
     records = Records()
-    for i in range(60):   # two documents of 30 items; the first's items under 一、 (0-14) and 二、 (15-29)
-        start, end = (0, 30) if i < 30 else (30, 60)
-        records.append(Record(texts[i], "", ("一、",) if i < 15 else ("二、",) if i < 30 else (),
+    for i in range(60):   # two documents of 30 items: the first titled, its opening (0), then 一、 (1-14) and
+        start, end = (0, 30) if i < 30 else (30, 60)   # 二、 (15-29); the second untitled, no headings
+        headings = () if i == 0 or i >= 30 else ("一、",) if i < 15 else ("二、",)
+        records.append(Record(texts[i], "甲" if i < 30 else "", headings,
                               texts[i - 1] if i > start else "", texts[i + 1] if i + 1 < end else ""))
     rng = np.random.default_rng(0)
     proba = rng.dirichlet(np.ones(3), size=60)
     X = sequence_features(proba, records)
-    assert X.shape == (60, 15) and np.allclose(X[:, :3], np.log(proba))
+    assert X.shape == (60, 18) and np.allclose(X[:, :3], np.log(proba))
     assert np.array_equal(X[5, 3:6], proba[4]) and not X[5, 6:9].any()        # before it, same section
     assert np.array_equal(X[15, 6:9], proba[14]) and not X[15, 3:6].any()      # before it, another section
     assert np.array_equal(X[5, 9:12], proba[6]) and np.array_equal(X[14, 12:15], proba[15])
+    assert np.array_equal(X[0, 15:18], proba[1]) and not X[0, 9:15].any()      # after the opening
+    assert np.array_equal(X[30, 9:12], proba[31]) and not X[30, 12:].any()     # first, but no title
+    assert not X[1:, 15:].any()
     assert not X[0, 3:9].any() and not X[30, 3:9].any() and not X[29, 9:].any() and not X[59, 9:].any()
-    stage = LogisticRegression(C=1.0, max_iter=1000).fit(X, rng.choice(["a", "b", "c"], size=60))
+    labels = rng.choice(["a", "b", "c"], size=60)
+    stage = LogisticRegression(C=1.0, max_iter=1000).fit(X, labels)
     np.testing.assert_allclose(sequence_proba(proba, records, stage.coef_, stage.intercept_),
                                stage.predict_proba(X), rtol=0, atol=1e-12)
+    old = sequence_features(proba, records, opening=False)
+    assert old.shape == (60, 15) and np.array_equal(old[:, 12:], X[:, 12:15] + X[:, 15:])
+    stage = LogisticRegression(C=1.0, max_iter=1000).fit(old, labels)
+    np.testing.assert_allclose(sequence_proba(proba, records, stage.coef_, stage.intercept_),
+                               stage.predict_proba(old), rtol=0, atol=1e-12)
 
 
 def test_kind_scores_read_the_neighbours_and_topic_scores_do_not(seed_model, gold_items):

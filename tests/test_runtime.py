@@ -75,6 +75,17 @@ def test_damaged_artifacts_are_refused_with_the_file_named(artifact, tmp_path, k
     assert message in str(err.value) and "changed.npz" in str(err.value)
 
 
+def test_a_sequence_stage_that_does_not_fit_its_head_is_refused(artifact, tmp_path):
+    """The stage's layout follows from its width (with or without the opening slot); any other width,
+    or an intercept of another size, is a damaged file, refused on load rather than mis-scored."""
+    coef = np.load(artifact)["seq0_coef"]
+    assert coef.shape == (3, 18)
+    for key, value in (("seq0_coef", coef[:, :16]), ("seq0_intercept", np.zeros(4))):
+        with pytest.raises(ModelError, match="sequence stage"):
+            load_runtime(_rewrite(artifact, tmp_path, **{key: value}))
+    load_runtime(_rewrite(artifact, tmp_path, seq0_coef=coef[:, :15]))   # a stage of before the opening slot
+
+
 def test_newer_runtime_format_and_other_label_schema_are_refused(artifact, tmp_path):
     spec = json.loads(str(np.load(artifact)["runtime"][()]))
     with pytest.raises(ModelError, match="newer"):

@@ -46,25 +46,38 @@ def scale(proba: np.ndarray, temperature: float) -> np.ndarray:
     return out / out.sum(axis=1, keepdims=True)
 
 
-def sequence_features(proba: np.ndarray, records: Sequence[Any]) -> np.ndarray:
+SEQUENCE_SLOTS = {5: False, 6: True}   # neighbour slots + own scores, per class: whether openings have their own
+
+
+def sequence_features(proba: np.ndarray, records: Sequence[Any], opening: bool = True) -> np.ndarray:
     """What the sequence stage reads of each item: the log of its own probabilities, then the
     probabilities of the item before it, in two places: where it sits under the same headings
-    (features.base.section_mates) and where it does not; the same for the item after it. Zeros
-    where there is no such item."""
+    (features.base.section_mates) and where it does not; the same for the item after it, in three with
+    `opening`: the next section's first item is in a place of its own for an item that has none before
+    it under a title (a document's opening paragraph, which follows its own rule of the guide, not the
+    section after it; a copy cut mid-document has no title). Zeros where there is no such item."""
     padded = np.vstack([proba, np.zeros((1, proba.shape[1]))])   # row -1: no neighbour
     columns = [np.log(np.clip(proba, 1e-12, 1.0))]
-    for rows in neighbour_rows(records):
+    before, after = neighbour_rows(records)
+    first = np.fromiter((b < 0 and bool(r.title) for b, r in zip(before.tolist(), records)), dtype=bool,
+                        count=len(records))[:, None]
+    for rows in (before, after):
         near = padded[rows]
         same = section_mates(records, rows)[:, None]
-        columns += [near * same, near * ~same]
+        if opening and rows is after:
+            columns += [near * same, near * (~same & ~first), near * (~same & first)]
+        else:
+            columns += [near * same, near * ~same]
     return np.hstack(columns)
 
 
 def sequence_proba(proba: np.ndarray, records: Sequence[Any], coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
     """The sequence stage: a multinomial logistic regression over sequence_features, fitted on grouped
     out-of-fold probabilities (EduClassifier.fit). Items of a section share their kind, so an item's
-    neighbours say what its own text or a missing heading does not."""
-    return softmax(sequence_features(proba, records) @ coef.T + intercept)
+    neighbours say what its own text or a missing heading does not. The layout follows from the
+    coefficients' width (models from before the opening slot have one slot fewer)."""
+    opening = SEQUENCE_SLOTS[coef.shape[1] // proba.shape[1]]
+    return softmax(sequence_features(proba, records, opening) @ coef.T + intercept)
 
 
 def sequenced(probas: list[np.ndarray], records: Sequence[Any],
@@ -159,6 +172,11 @@ class RuntimeModel:
                          for j, s in enumerate(spec.get("sequence", []))]
         if self.weights.shape != (sum(n for _, _, n in self.blocks), sum(self.widths)):
             raise ModelError("runtime artifact is inconsistent (weights do not match its blocks)", path)
+        for task, coef, intercept in self.sequence:
+            k = self.widths[task] if 0 <= task < len(self.widths) else -1
+            if k < 0 or intercept.shape != (k,) or coef.ndim != 2 or coef.shape[0] != k \
+                    or coef.shape[1] not in [m * k for m in SEQUENCE_SLOTS]:
+                raise ModelError("runtime artifact is inconsistent (sequence stage does not match its head)", path)
 
     def predict_proba(self, X: Sequence[Any]) -> list[np.ndarray]:
         """Class probabilities per task: [kind (n, k), topic (n, t)], columns in `classes_` order."""
