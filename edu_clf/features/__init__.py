@@ -15,7 +15,8 @@ from typing import Any
 
 _NAMES = {
     "Record": "base", "Records": "base", "to_records": "base", "normalized": "base",
-    "without_context": "base", "without_outer": "base", "outer_removed": "base", "distinct_contexts": "base", "record_text": "base", "record_self": "base",
+    "without_context": "base", "without_outer": "base", "outer_removed": "base", "distinct_contexts": "base",
+    "record_text": "base", "record_self": "base",
     "WordAnalyzer": "base", "ContextAnalyzer": "base",
     "CueFeatures": "blocks", "build_features": "blocks", "block_feature_names": "blocks",
 }

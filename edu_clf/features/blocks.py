@@ -59,6 +59,9 @@ def block_feature_names(union: FeatureUnion) -> list[tuple[str, np.ndarray]]:
     return [(name, pipeline.steps[-1][1].get_feature_names_out()) for name, pipeline in union.transformer_list]
 
 
+CONTEXT_BLOCKS = ("context", "cues")   # the blocks that read titles and headings (the others: the item's text)
+
+
 def build_features(tokenizer: str, hmm: bool, text_words: bool, word_ngram_max: int, text_chars: bool,
                    char_ngram_max: int, context: bool, cues: bool, min_df: int, max_df: float,
                    sublinear_tf: bool, context_weight: float, cue_weight: float,

@@ -21,6 +21,7 @@ from edu_clf import kernels
 from edu_clf.config import CueLexicons, TrainConfig
 from edu_clf.features import Record, Records, block_feature_names, build_features, normalized, to_records
 from edu_clf.features.base import context_removed, outer_removed, without_context, without_outer
+from edu_clf.features.blocks import CONTEXT_BLOCKS
 from edu_clf.records import writer_group
 from edu_clf.runtime import scale, sequenced
 
@@ -240,9 +241,9 @@ class EduClassifier(ClassifierMixin, BaseEstimator):
         return getattr(self, "head_columns_", [None] * len(self.heads_))
 
     def _reads_context(self, head: int) -> bool:
-        """Whether the head (0 kind, 1 topic) reads a block made from titles and headings (context, cues)."""
+        """Whether the head (0 kind, 1 topic) reads a block made from titles and headings (CONTEXT_BLOCKS)."""
         blocks = (self.kind_blocks, self.topic_blocks)[head] or tuple(self.block_slices_)
-        return any(b in ("context", "cues") for b in blocks)
+        return any(b in CONTEXT_BLOCKS for b in blocks)
 
     def _columns(self, blocks: tuple[str, ...]) -> np.ndarray | None:
         """Column indices of the named feature blocks (None: all columns)."""

@@ -46,7 +46,8 @@ def scale(proba: np.ndarray, temperature: float) -> np.ndarray:
     return out / out.sum(axis=1, keepdims=True)
 
 
-SEQUENCE_SLOTS = {5: False, 6: True}   # neighbour slots + own scores, per class: whether openings have their own
+# the stage's width in classes (own scores + neighbour slots) → whether a document's opening has a slot of its own
+SEQUENCE_SLOTS = {5: False, 6: True}
 
 
 def sequence_features(proba: np.ndarray, records: Sequence[Any], opening: bool = True) -> np.ndarray:
@@ -59,12 +60,12 @@ def sequence_features(proba: np.ndarray, records: Sequence[Any], opening: bool =
     padded = np.vstack([proba, np.zeros((1, proba.shape[1]))])   # row -1: no neighbour
     columns = [np.log(np.clip(proba, 1e-12, 1.0))]
     before, after = neighbour_rows(records)
-    first = np.fromiter((b < 0 and bool(r.title) for b, r in zip(before.tolist(), records)), dtype=bool,
-                        count=len(records))[:, None]
     for rows in (before, after):
         near = padded[rows]
         same = section_mates(records, rows)[:, None]
         if opening and rows is after:
+            first = np.fromiter((b < 0 and bool(r.title) for b, r in zip(before.tolist(), records)), dtype=bool,
+                                count=len(records))[:, None]
             columns += [near * same, near * (~same & ~first), near * (~same & first)]
         else:
             columns += [near * same, near * ~same]
