@@ -2,6 +2,7 @@
 
     python bench/robustness.py                       # the default config, every view
     python bench/robustness.py --set features.normalize=false --json before.json
+    python bench/robustness.py --parts seeds --errors seeds-errors.csv   # every wrong item, per view
 
 Seeds are scored leave-one-document-out, the written corpus leave-one-writer-out
 (no writer on both sides). Every fold trains on clean copies of everything
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--views", default=",".join(VIEWS), help="comma-separated views")
     parser.add_argument("--parts", default="seeds,written", help="seeds, written or both")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--errors", type=Path, help="also write every item a view gets wrong (either task) here, "
+                        "as CSV for a spreadsheet: where a view's figure comes from")
     parser.add_argument("--jobs", type=int, default=2, help="folds fitted in parallel")
     parser.add_argument("--data", nargs="+", type=Path, help="labeled files (default: the config's training data)")
     args = parser.parse_args(argv)
@@ -92,7 +95,42 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['kind_ece']:8.3f} {r['topic_f1']:8.3f} {r['topic_ece']:9.3f}  {r['method']}")
     if args.json:
         args.json.write_text(json.dumps({"overrides": args.overrides, "rows": rows}, indent=1), encoding="utf-8")
+    if args.errors:
+        write_errors(args.errors, results, views)
     return 0
+
+
+ERROR_COLUMNS = ["part", "corpus", "view", "doc_id", "item", "kind", "predicted_kind", "kind_score", "topic",
+                 "predicted_topic", "topic_score", "title", "headings", "text"]
+
+
+def error_rows(results: dict, views: list[str]) -> list[dict]:
+    """One row per item a view gets wrong (kind or topic), with gold, prediction and the predicted labels'
+    scores, in part and view order."""
+    rows = []
+    for (part, view), ev in sorted(results.items(), key=lambda kv: (kv[0][0], views.index(kv[0][1]))):
+        for item, (kind, topic), (kind_score, topic_score) in zip(ev.items, ev.predicted, ev.scores):
+            if kind != item.kind or topic != item.topic:
+                rows.append({"part": part, "corpus": corpus_part(item.doc_id), "view": view, "doc_id": item.doc_id,
+                             "item": item.item, "kind": item.kind, "predicted_kind": str(kind),
+                             "kind_score": round(float(kind_score), 3), "topic": item.topic,
+                             "predicted_topic": str(topic), "topic_score": round(float(topic_score), 3),
+                             "title": item.title, "headings": " / ".join(item.headings), "text": item.text})
+    return rows
+
+
+def write_errors(path: Path, results: dict, views: list[str]) -> None:
+    """error_rows as CSV (UTF-8 with a byte-order mark, so that spreadsheets read the Chinese), written
+    whole or not at all."""
+    import csv
+
+    from edu_clf.io.atomic import atomic_path
+    rows = error_rows(results, views)
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=ERROR_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{len(rows)} wrong items (kind or topic) written to {path}", file=sys.stderr)
 
 
 def macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:

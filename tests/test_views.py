@@ -88,3 +88,35 @@ def test_temperature_fixes_overconfidence():
     after_p = scale(overconfident, t)
     after = expected_calibration_error(after_p.max(1), after_p.argmax(1) == gold)
     assert after < 0.03 < before
+
+
+def test_robustness_error_listing_holds_every_wrong_item_and_only_those(tmp_path, gold_items):
+    """bench/robustness.py --errors: one CSV row per item a view gets wrong (kind or topic), with its
+    scores, in a file a spreadsheet opens (UTF-8 with a byte-order mark)."""
+    import csv
+    import importlib.util
+    from pathlib import Path
+
+    from edu_clf.model.evaluate import evaluate_predictions
+    spec = importlib.util.spec_from_file_location(
+        "robustness", Path(__file__).resolve().parent.parent / "bench" / "robustness.py")
+    robustness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(robustness)
+    items = gold_items[:30]
+    predicted = np.array([[it.kind, it.topic] for it in items], dtype=object)
+    predicted[3, 0] = "plan" if items[3].kind != "plan" else "problem"
+    predicted[7, 1] = "general" if items[7].topic != "general" else "safety"
+    scores = np.full((30, 2), 0.5)
+    results = {("seeds", "clean"): evaluate_predictions(items, predicted, "held-out", 1, scores),
+               ("seeds", "excerpt"): evaluate_predictions(items[:5], predicted[:5], "held-out", 1, scores[:5])}
+    path = tmp_path / "errors.csv"
+    robustness.write_errors(path, results, ["clean", "excerpt"])
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["view"], r["doc_id"], int(r["item"])) for r in rows] == [
+        ("clean", items[3].doc_id, items[3].item), ("clean", items[7].doc_id, items[7].item),
+        ("excerpt", items[3].doc_id, items[3].item)]
+    assert rows[0]["predicted_kind"] == predicted[3, 0] and rows[0]["kind"] == items[3].kind
+    assert rows[1]["text"] == items[7].text and rows[0]["kind_score"] == "0.5"
+    assert list(rows[0]) == robustness.ERROR_COLUMNS
