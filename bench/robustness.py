@@ -109,13 +109,13 @@ def error_rows(results: dict, views: list[str]) -> list[dict]:
     scores, in part and view order."""
     rows = []
     for (part, view), ev in sorted(results.items(), key=lambda kv: (kv[0][0], views.index(kv[0][1]))):
-        for item, (kind, topic), (kind_score, topic_score) in zip(ev.items, ev.predicted, ev.scores):
-            if kind != item.kind or topic != item.topic:
-                rows.append({"part": part, "corpus": corpus_part(item.doc_id), "view": view, "doc_id": item.doc_id,
-                             "item": item.item, "kind": item.kind, "predicted_kind": str(kind),
-                             "kind_score": round(float(kind_score), 3), "topic": item.topic,
-                             "predicted_topic": str(topic), "topic_score": round(float(topic_score), 3),
-                             "title": item.title, "headings": " / ".join(item.headings), "text": item.text})
+        for i in ev.wrong():
+            item, (kind, topic), (kind_score, topic_score) = ev.items[i], ev.predicted[i], ev.scores[i]
+            rows.append({"part": part, "corpus": corpus_part(item.doc_id), "view": view, "doc_id": item.doc_id,
+                         "item": item.item, "kind": item.kind, "predicted_kind": str(kind),
+                         "kind_score": round(float(kind_score), 3), "topic": item.topic,
+                         "predicted_topic": str(topic), "topic_score": round(float(topic_score), 3),
+                         "title": item.title, "headings": " / ".join(item.headings), "text": item.text})
     return rows
 
 

@@ -66,15 +66,20 @@ class Evaluation:
                 out[task]["mean_score"] = float(self.scores[:, TASKS.index(task)].mean())
         return out
 
+    def wrong(self) -> list[int]:
+        """Indices of the misclassified items (either task)."""
+        return [i for i, (item, (kind, topic)) in enumerate(zip(self.items, self.predicted))
+                if kind != item.kind or topic != item.topic]
+
     def errors(self) -> list[dict[str, Any]]:
         """Misclassified items (either task) with gold and predicted labels."""
         out = []
-        for item, (kind, topic) in zip(self.items, self.predicted):
-            if kind != item.kind or topic != item.topic:
-                record = item.to_dict(labels=False)
-                record.update({"kind": item.kind, "topic": item.topic,
-                               "predicted_kind": str(kind), "predicted_topic": str(topic)})
-                out.append(record)
+        for i in self.wrong():
+            item, (kind, topic) = self.items[i], self.predicted[i]
+            record = item.to_dict(labels=False)
+            record.update({"kind": item.kind, "topic": item.topic,
+                           "predicted_kind": str(kind), "predicted_topic": str(topic)})
+            out.append(record)
         return out
 
 
