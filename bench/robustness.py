@@ -17,6 +17,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -78,21 +79,28 @@ def main(argv: list[str] | None = None) -> int:
                          "topic_f1": e.tasks["topic"].macro_f1, "topic_acc": e.tasks["topic"].accuracy,
                          "topic_ece": e.ece("topic"), "topic_mean": float(e.scores[:, 1].mean())})
     clean = {r["part"]: r["kind_f1"] for r in rows if r["view"] == "clean"}
-    for r in rows:   # excerpt, page2 and hard_wrapped hold some items only: the clean figure on those same items
-        r["kind_f1_clean_same"] = _clean_on_same_items(evals, r["part"], r["view"])
+    for r in rows:   # excerpt, page2 and hard_wrapped hold some items only: the clean figures on those same items
+        same = _clean_on_same_items(evals, r["part"], r["view"])
+        r["kind_f1_clean_same"] = same.tasks["kind"].macro_f1 if same is not None else None
+        r["kind_ece_clean_same"] = same.ece("kind") if same is not None else None
+        r["topic_ece_clean_same"] = same.ece("topic") if same is not None else None
         r["delta_same_90"] = delta_interval(evals, r["part"], r["view"])
     print(f"config overrides: {args.overrides or 'none'}; {len(items)} items; {elapsed:.0f} s")
     print("Δ kind: kind macro-F1 minus the clean view's; Δ same: minus the clean view's on the same items "
           "(a view of some items only, such as excerpt, has another mix of kinds); 90%: Δ same's interval, "
-          "held-out documents (seeds) or writers (written) resampled")
+          "held-out documents (seeds) or writers (written) resampled; (clean): the clean view's ECE on the same "
+          "items, so that a view's ECE can be told from its mix of items (the topic head reads no title or heading, "
+          "so in a view that keeps the items' texts its topic scores are the clean view's)")
     print(f"{'part':10} {'view':12} {'n':>5} {'kind F1':>8} {'Δ kind':>7} {'Δ same':>7} {'90%':>15} {'kind ECE':>8} "
-          f"{'topic F1':>8} {'topic ECE':>9}  method")
+          f"{'(clean)':>7} {'topic F1':>8} {'topic ECE':>9} {'(clean)':>7}  method")
     for r in sorted(rows, key=lambda r: (r["part"], views.index(r["view"]))):
         delta = r["kind_f1"] - clean[r["part"]] if r["part"] in clean else float("nan")
         same = r["kind_f1"] - r["kind_f1_clean_same"] if r["kind_f1_clean_same"] is not None else float("nan")
         band = f"[{r['delta_same_90'][0]:+.3f},{r['delta_same_90'][1]:+.3f}]" if r["delta_same_90"] else ""
+        kind_same, topic_same = (f"{r[k]:7.3f}" if r[k] is not None else f"{'':7}"
+                                 for k in ("kind_ece_clean_same", "topic_ece_clean_same"))
         print(f"{r['part']:10} {r['view']:12} {r['n']:5d} {r['kind_f1']:8.3f} {delta:+7.3f} {same:+7.3f} {band:>15} "
-              f"{r['kind_ece']:8.3f} {r['topic_f1']:8.3f} {r['topic_ece']:9.3f}  {r['method']}")
+              f"{r['kind_ece']:8.3f} {kind_same} {r['topic_f1']:8.3f} {r['topic_ece']:9.3f} {topic_same}  {r['method']}")
     if args.json:
         args.json.write_text(json.dumps({"overrides": args.overrides, "rows": rows}, indent=1), encoding="utf-8")
     if args.errors:
@@ -175,8 +183,9 @@ def delta_interval(evals: dict, part: str, view: str, rounds: int = 1000, seed: 
     return float(low), float(high)
 
 
-def _clean_on_same_items(evals: dict, part: str, view: str) -> float | None:
-    """Kind macro-F1 of the clean view's predictions on the items `view` holds (None without a clean view)."""
+def _clean_on_same_items(evals: dict, part: str, view: str) -> Any:
+    """The evaluation of the clean view's predictions and scores on the items `view` holds (None without a
+    clean view)."""
     from edu_clf.model.evaluate import evaluate_predictions
 
     clean, viewed = evals.get((part, "clean")), evals.get((part, view))
@@ -185,7 +194,8 @@ def _clean_on_same_items(evals: dict, part: str, view: str) -> float | None:
     index = [i for _, i in same_items(clean, viewed)]
     if not index:
         return None
-    return evaluate_predictions([clean.items[i] for i in index], clean.predicted[index]).tasks["kind"].macro_f1
+    return evaluate_predictions([clean.items[i] for i in index], clean.predicted[index], clean.method, clean.folds,
+                                clean.scores[index])
 
 
 if __name__ == "__main__":

@@ -90,18 +90,45 @@ def test_temperature_fixes_overconfidence():
     assert after < 0.03 < before
 
 
-def test_robustness_error_listing_holds_every_wrong_item_and_only_those(tmp_path, gold_items):
-    """bench/robustness.py --errors: one CSV row per item a view gets wrong (kind or topic), with its
-    scores, in a file a spreadsheet opens (UTF-8 with a byte-order mark)."""
-    import csv
+def _robustness_bench():
     import importlib.util
     from pathlib import Path
 
-    from edu_clf.model.evaluate import evaluate_predictions
     spec = importlib.util.spec_from_file_location(
         "robustness", Path(__file__).resolve().parent.parent / "bench" / "robustness.py")
     robustness = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(robustness)
+    return robustness
+
+
+def test_robustness_gives_the_clean_views_figures_on_a_views_own_items(gold_items):
+    """bench/robustness.py's "(clean)" columns: the clean view's ECE on the items a view holds, matched by
+    (doc_id, item), so that a view's ECE can be told from its mix of items."""
+    from edu_clf.model.evaluate import evaluate_predictions
+    robustness = _robustness_bench()
+    items = gold_items[:40]
+    predicted = np.array([[it.kind, it.topic] for it in items], dtype=object)
+    predicted[::4, 0] = "plan"
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(0.4, 1.0, (40, 2))
+    clean = evaluate_predictions(items, predicted, "held-out", 1, scores)
+    later = list(range(25, 40))   # a page 2: the later items, its own scores
+    viewed = evaluate_predictions([items[i] for i in later], predicted[later], "held-out", 1, scores[later] * 0.9)
+    same = robustness._clean_on_same_items({("seeds", "clean"): clean, ("seeds", "page2"): viewed}, "seeds", "page2")
+    direct = evaluate_predictions([items[i] for i in later], predicted[later], "held-out", 1, scores[later])
+    assert same.ece("kind") == direct.ece("kind") and same.ece("topic") == direct.ece("topic")
+    assert same.ece("kind") != clean.ece("kind") and same.ece("kind") != viewed.ece("kind")
+    assert same.tasks["kind"].macro_f1 == direct.tasks["kind"].macro_f1
+    assert robustness._clean_on_same_items({("seeds", "page2"): viewed}, "seeds", "page2") is None
+
+
+def test_robustness_error_listing_holds_every_wrong_item_and_only_those(tmp_path, gold_items):
+    """bench/robustness.py --errors: one CSV row per item a view gets wrong (kind or topic), with its
+    scores, in a file a spreadsheet opens (UTF-8 with a byte-order mark)."""
+    import csv
+
+    from edu_clf.model.evaluate import evaluate_predictions
+    robustness = _robustness_bench()
     items = gold_items[:30]
     predicted = np.array([[it.kind, it.topic] for it in items], dtype=object)
     predicted[3, 0] = "plan" if items[3].kind != "plan" else "problem"
