@@ -17,7 +17,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from edu_clf.config import load_label_schema, load_train_config  # noqa: E402
-from edu_clf.model.evaluate import cross_validate_views  # noqa: E402
+from edu_clf.model.evaluate import Evaluation, cross_validate_views  # noqa: E402
 from edu_clf.model.train import build_estimator, default_data_paths, load_training_items  # noqa: E402
 from edu_clf.model.views import VIEWS  # noqa: E402
 from edu_clf.records import writer_group  # noqa: E402
@@ -81,9 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     clean = {r["part"]: r["kind_f1"] for r in rows if r["view"] == "clean"}
     for r in rows:   # excerpt, page2 and hard_wrapped hold some items only: the clean figures on those same items
         same = _clean_on_same_items(evals, r["part"], r["view"])
-        r["kind_f1_clean_same"] = same.tasks["kind"].macro_f1 if same is not None else None
-        r["kind_ece_clean_same"] = same.ece("kind") if same is not None else None
-        r["topic_ece_clean_same"] = same.ece("topic") if same is not None else None
+        r["kind_f1_clean_same"], r["kind_ece_clean_same"], r["topic_ece_clean_same"] = (
+            (same.tasks["kind"].macro_f1, same.ece("kind"), same.ece("topic")) if same is not None else (None,) * 3)
         r["delta_same_90"] = delta_interval(evals, r["part"], r["view"])
     print(f"config overrides: {args.overrides or 'none'}; {len(items)} items; {elapsed:.0f} s")
     print("Δ kind: kind macro-F1 minus the clean view's; Δ same: minus the clean view's on the same items "
@@ -183,7 +181,7 @@ def delta_interval(evals: dict, part: str, view: str, rounds: int = 1000, seed: 
     return float(low), float(high)
 
 
-def _clean_on_same_items(evals: dict, part: str, view: str) -> Any:
+def _clean_on_same_items(evals: dict, part: str, view: str) -> Evaluation | None:
     """The evaluation of the clean view's predictions and scores on the items `view` holds (None without a
     clean view)."""
     from edu_clf.model.evaluate import evaluate_predictions
