@@ -252,7 +252,8 @@ def _rss(pid: int) -> int:
 @pytest.fixture(scope="module")
 def signal_inputs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sig")
-    _big_jsonl(folder / "items.jsonl", 600)   # 84,000 items: still running when the signal comes
+    _big_jsonl(folder / "items.jsonl", 1200)   # 168,000 items: still running when the signal comes, with room
+    # (84,000 were done in about 2 s on a fast machine, once before a loaded test could signal)
     reports = folder / "reports"
     reports.mkdir()
     for n in range(1500):   # 1,500 reports: 300 were all labeled before the signal came
